@@ -1,0 +1,189 @@
+package dev.pgfleet.proxy;
+
+import dev.pgfleet.shared.auth.ScramServer;
+import dev.pgfleet.shared.auth.ScramVerifier;
+import dev.pgfleet.shared.auth.Md5Auth;
+import dev.pgfleet.shared.config.PgFleetConfig;
+import dev.pgfleet.shared.config.PoolConfig;
+import dev.pgfleet.shared.config.ServerConfig;
+import dev.pgfleet.shared.config.ServerRole;
+import dev.pgfleet.shared.config.ShardConfig;
+import dev.pgfleet.shared.config.UserConfig;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the {@link ProxyVerticle} instances of one process share: the config, the server
+ * pools, the cancel keys, the client count. Touched on connect, checkout and checkin,
+ * never per message.
+ */
+public final class ProxyRuntime {
+
+  private static final Logger log = LoggerFactory.getLogger(ProxyRuntime.class);
+
+  private final PgFleetConfig config;
+  private final CancelRegistry cancels = new CancelRegistry();
+  private final Map<String, ServerPool> pools = new ConcurrentHashMap<>();
+  private final Map<String, ScramVerifier> verifiers = new ConcurrentHashMap<>();
+  private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger clients = new AtomicInteger();
+  private final List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
+  private volatile boolean shuttingDown;
+
+  public ProxyRuntime(PgFleetConfig config) {
+    this.config = config;
+    // SCRAM verifiers of configured plaintext passwords: PBKDF2 once here, not per login.
+    for (PoolConfig pool : config.pools().values()) {
+      for (UserConfig user : pool.users()) {
+        verifiers.computeIfAbsent(user.username() + '\0' + user.password(), k -> verifierOf(user));
+      }
+    }
+  }
+
+  private static ScramVerifier verifierOf(UserConfig user) {
+    String secret = user.password();
+    if (secret == null || Md5Auth.isMd5Hash(secret)) {
+      return null;
+    }
+    return ScramVerifier.isVerifier(secret) ? ScramVerifier.parse(secret) : ScramServer.verifierForPlaintext(user.username(), secret);
+  }
+
+  /** Deploys one {@link ProxyVerticle} per event loop sharing the listening port. */
+  public Future<String> deploy(Vertx vertx, int instances) {
+    return vertx.deployVerticle(() -> new ProxyVerticle(this), new DeploymentOptions().setInstances(instances));
+  }
+
+  public PgFleetConfig config() {
+    return config;
+  }
+
+  /** Clients connected now. */
+  public int clientCount() {
+    return clients.get();
+  }
+
+  CancelRegistry cancels() {
+    return cancels;
+  }
+
+  boolean shuttingDown() {
+    return shuttingDown;
+  }
+
+  /** Counts a new client; false when max_client_conn is reached. */
+  boolean admitClient() {
+    int max = config.general().maxClientConn();
+    if (clients.incrementAndGet() > max && max > 0) {
+      clients.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  void clientGone() {
+    clients.decrementAndGet();
+  }
+
+  void sessionStarted(ClientSession s) {
+    sessions.add(s);
+  }
+
+  void sessionEnded(ClientSession s) {
+    sessions.remove(s);
+  }
+
+  void register(ProxyVerticle v) {
+    verticles.add(v);
+  }
+
+  void unregister(ProxyVerticle v) {
+    verticles.remove(v);
+  }
+
+  /** A user of a pool, looked up by the startup packet's database and user. */
+  Optional<UserConfig> user(String database, String username) {
+    return config.pool(database).flatMap(p -> p.user(username));
+  }
+
+  /**
+   * A configured user of this name in any pool, to authenticate a client that asked for a
+   * database that does not exist (so it gets 3D000 after authentication, as PostgreSQL does).
+   */
+  Optional<UserConfig> anyUser(String username) {
+    return config.pools().values().stream().flatMap(p -> p.user(username).stream()).findFirst();
+  }
+
+  ScramVerifier verifier(UserConfig user) {
+    return verifiers.get(user.username() + '\0' + user.password());
+  }
+
+  /** The server pool of (database, user): the primary of shard 0 until routing arrives. */
+  ServerPool pool(PoolConfig pool, UserConfig user) {
+    return pools.computeIfAbsent(pool.name() + '\0' + user.username(), k -> {
+      ShardConfig shard = pool.shards().get(0);
+      ServerConfig server = shard.servers().stream().filter(s -> s.role() == ServerRole.PRIMARY).findFirst()
+        .orElse(shard.servers().get(0));
+      ServerTarget target = new ServerTarget(server.host(), server.port(), shard.database(), user.serverUsername(),
+        user.serverPassword(), config.general().serverTlsMode());
+      return new ServerPool(pool.name() + "/" + user.username(), target, user.poolSize());
+    });
+  }
+
+  /** Pools by name, for tests and the admin console. */
+  Map<String, ServerPool> pools() {
+    return pools;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let running transactions finish up to
+   * {@code timeout}, then send 57P01 to every client left and close.
+   */
+  public Future<Void> shutdown(Vertx vertx, Duration timeout) {
+    shuttingDown = true;
+    List<Future<Void>> closing = new ArrayList<>();
+    for (ProxyVerticle v : verticles) {
+      closing.add(v.stopListening());
+    }
+    Promise<Void> done = Promise.promise();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Future.join(closing).onComplete(ar -> drain(vertx, deadline, done));
+    return done.future().eventually(() -> {
+      pools.values().forEach(p -> p.close(err -> { }));
+      return Future.succeededFuture();
+    });
+  }
+
+  private void drain(Vertx vertx, long deadline, Promise<Void> done) {
+    boolean late = System.nanoTime() >= deadline;
+    for (ClientSession s : sessions) {
+      s.context().runOnContext(v -> s.terminateIfIdle(late));
+    }
+    if (sessions.isEmpty()) {
+      done.tryComplete();
+      return;
+    }
+    if (late) {
+      // Every session was told to go; give the closes a moment to run.
+      vertx.setTimer(200, t -> done.tryComplete());
+      return;
+    }
+    vertx.setTimer(50, t -> drain(vertx, deadline, done));
+  }
+
+  static Logger log() {
+    return log;
+  }
+}

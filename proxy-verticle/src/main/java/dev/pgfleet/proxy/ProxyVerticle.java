@@ -1,0 +1,112 @@
+package dev.pgfleet.proxy;
+
+import dev.pgfleet.shared.config.General;
+import dev.pgfleet.shared.protocol.FrontendMessages;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.ServerSSLOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data plane of one event loop: accepts clients on the shared port (Vert.x spreads
+ * connections over the instances), and opens server connections on the same loop.
+ * Deploy one instance per event loop through {@link ProxyRuntime#deploy}.
+ */
+public final class ProxyVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(ProxyVerticle.class);
+
+  private final ProxyRuntime runtime;
+  private NetServer server;
+  private NetClient client;
+  private ServerConnector connector;
+  private ServerSSLOptions serverSslOptions;
+
+  public ProxyVerticle(ProxyRuntime runtime) {
+    this.runtime = runtime;
+  }
+
+  @Override
+  public Future<?> start() {
+    General general = runtime.config().general();
+    ContextInternal ctx = (ContextInternal) context;
+    client = vertx.createNetClient(new NetClientOptions()
+      .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, general.connectTimeout().toMillis()))
+      .setTcpNoDelay(true)
+      .setTcpKeepAlive(true));
+    connector = new ServerConnector(ctx, client, general.maxMessageSize());
+    if (general.tlsCertificate().isPresent() && general.tlsPrivateKey().isPresent()) {
+      serverSslOptions = new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
+        .setCertPath(general.tlsCertificate().get())
+        .setKeyPath(general.tlsPrivateKey().get()));
+    }
+    server = vertx.createNetServer(new NetServerOptions()
+      .setHost(general.host())
+      .setPort(general.port())
+      .setTcpNoDelay(true)
+      .setTcpKeepAlive(true)
+      .setReuseAddress(true));
+    server.connectHandler(socket -> new ClientSession(this, ctx, socket).start());
+    runtime.register(this);
+    return server.listen().onSuccess(s -> log.debug("listening on {}:{}", general.host(), s.actualPort()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    runtime.unregister(this);
+    return Future.join(server.close(), client.close());
+  }
+
+  /** Stops accepting clients; sessions already here go on. */
+  Future<Void> stopListening() {
+    Future<Void> f = server.close();
+    return f;
+  }
+
+  ProxyRuntime runtime() {
+    return runtime;
+  }
+
+  ServerConnector connector() {
+    return connector;
+  }
+
+  ServerSSLOptions serverSslOptions() {
+    return serverSslOptions;
+  }
+
+  /**
+   * A CancelRequest with one of our keys: sent on to the server running that client's
+   * query now, with the server's own key, over a new connection (as PostgreSQL expects).
+   * A key that matches nothing is ignored, as PostgreSQL does.
+   */
+  void cancel(int pid, int secret) {
+    ClientSession session = runtime.cancels().lookup(pid, secret);
+    if (session == null) {
+      return;
+    }
+    session.context().runOnContext(v -> {
+      ServerConnection target = session.cancelTarget();
+      if (target == null) {
+        return;
+      }
+      ServerTarget t = target.target();
+      int serverPid = target.backendPid();
+      int serverSecret = target.backendSecret();
+      client.connect(t.port(), t.host()).onSuccess(sock -> {
+        io.netty.buffer.ByteBuf req = Unpooled.buffer(16);
+        FrontendMessages.cancelRequest(req, serverPid, serverSecret);
+        sock.write(Buffer.buffer(io.netty.buffer.ByteBufUtil.getBytes(req))).onComplete(ar -> sock.close());
+      }).onFailure(err -> log.warn("cancel request to {}:{} failed: {}", t.host(), t.port(), err.toString()));
+    });
+  }
+}

@@ -1,0 +1,213 @@
+package dev.pgfleet.proxy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Server connections of one pool (database, user, server), shared by every event loop of
+ * the process, at most {@code maxSize} of them.
+ *
+ * <p>A server connection belongs to the event loop that opened it (so a client and the
+ * server connection it borrows share one loop, with no locks while forwarding); idle
+ * connections are kept per loop. A client that finds none idle on its loop opens one if
+ * the pool has room; if not, it waits in FIFO order. A connection released on a loop whose
+ * first waiter lives on another loop is closed, and its slot goes to that waiter, which
+ * opens one on its own loop. Only checkout and checkin take the lock, never forwarding.
+ */
+final class ServerPool {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerPool.class);
+
+  /** Opens a server connection on the calling loop. */
+  interface Opener {
+    Future<ServerConnection> open(ServerPool pool);
+  }
+
+  private final String name;
+  private final ServerTarget target;
+  private final int maxSize;
+  private final Map<Object, ArrayDeque<ServerConnection>> idleByLoop = new HashMap<>();
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private int size;
+  private boolean closed;
+
+  private record Waiter(ContextInternal context, Opener opener, Promise<ServerConnection> promise) {
+  }
+
+  ServerPool(String name, ServerTarget target, int maxSize) {
+    this.name = name;
+    this.target = target;
+    this.maxSize = maxSize;
+  }
+
+  String name() {
+    return name;
+  }
+
+  ServerTarget target() {
+    return target;
+  }
+
+  int maxSize() {
+    return maxSize;
+  }
+
+  synchronized int size() {
+    return size;
+  }
+
+  synchronized int idle() {
+    int n = 0;
+    for (ArrayDeque<ServerConnection> q : idleByLoop.values()) {
+      n += q.size();
+    }
+    return n;
+  }
+
+  synchronized int waiting() {
+    return waiters.size();
+  }
+
+  /**
+   * A server connection on the caller's event loop: an idle one, a new one, or the next one
+   * free. Must be called on {@code context}'s event loop.
+   */
+  Future<ServerConnection> acquire(ContextInternal context, Opener opener) {
+    ServerConnection victim;
+    Promise<ServerConnection> promise;
+    synchronized (this) {
+      if (closed) {
+        return context.failedFuture(new IllegalStateException("pool " + name + " is closed"));
+      }
+      ArrayDeque<ServerConnection> idle = idleByLoop.get(context.nettyEventLoop());
+      while (idle != null && !idle.isEmpty()) {
+        ServerConnection conn = idle.pollLast();
+        if (conn.usable()) {
+          return context.succeededFuture(conn);
+        }
+        // Closed while idle: its close handler frees the slot.
+      }
+      if (size < maxSize) {
+        size++;
+        victim = null;
+        promise = null;
+      } else {
+        promise = context.promise();
+        waiters.add(new Waiter(context, opener, promise));
+        // An idle connection on another loop: closing it hands its slot to the first waiter.
+        victim = pollIdleElsewhere();
+      }
+    }
+    if (promise == null) {
+      return open(opener);
+    }
+    if (victim != null) {
+      victim.context().runOnContext(x -> victim.close());
+    }
+    return promise.future();
+  }
+
+  private Future<ServerConnection> open(Opener opener) {
+    return opener.open(this).onFailure(err -> slotFreed());
+  }
+
+  /** An idle connection of another loop, to close so its slot can be used here. */
+  private ServerConnection pollIdleElsewhere() {
+    for (ArrayDeque<ServerConnection> q : idleByLoop.values()) {
+      ServerConnection c = q.pollFirst();
+      if (c != null) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** Gives back a clean, idle connection. Called on the connection's loop. */
+  void release(ServerConnection conn) {
+    synchronized (this) {
+      if (!closed && conn.usable()) {
+        Waiter waiter = waiters.peekFirst();
+        if (waiter == null) {
+          idleByLoop.computeIfAbsent(conn.context().nettyEventLoop(), k -> new ArrayDeque<>()).addLast(conn);
+          return;
+        }
+        if (waiter.context.nettyEventLoop() == conn.context().nettyEventLoop()) {
+          waiters.pollFirst();
+          waiter.context.runOnContext(x -> {
+            if (!waiter.promise.tryComplete(conn)) {
+              release(conn);
+            }
+          });
+          return;
+        }
+      }
+    }
+    // Closed pool, broken connection, or the first waiter is on another loop: closing it
+    // hands the slot on (connectionClosed).
+    conn.close();
+  }
+
+  /**
+   * Every connection that was opened calls this once when it closes, for whatever reason:
+   * its slot goes to the first waiter, or the pool shrinks.
+   */
+  void connectionClosed(ServerConnection conn) {
+    synchronized (this) {
+      ArrayDeque<ServerConnection> q = idleByLoop.get(conn.context().nettyEventLoop());
+      if (q != null) {
+        q.remove(conn);
+      }
+    }
+    slotFreed();
+  }
+
+  /** A slot is free (a connection closed or failed to open): the first waiter opens one. */
+  private void slotFreed() {
+    Waiter waiter;
+    synchronized (this) {
+      waiter = closed ? null : waiters.pollFirst();
+      if (waiter == null) {
+        size--;
+        return;
+      }
+    }
+    waiter.context.runOnContext(x -> open(waiter.opener).onComplete(ar -> {
+      if (ar.succeeded() && !waiter.promise.tryComplete(ar.result())) {
+        release(ar.result());
+      } else if (ar.failed()) {
+        waiter.promise.tryFail(ar.cause());
+      }
+    }));
+  }
+
+  /** Cancels a waiter that gave up (client left); true if it was still waiting. */
+  synchronized boolean cancelWait(Promise<ServerConnection> promise) {
+    return waiters.removeIf(w -> w.promise == promise);
+  }
+
+  void close(Consumer<Throwable> onWaiter) {
+    ArrayDeque<Waiter> w;
+    ArrayDeque<ServerConnection> all = new ArrayDeque<>();
+    synchronized (this) {
+      closed = true;
+      w = new ArrayDeque<>(waiters);
+      waiters.clear();
+      idleByLoop.values().forEach(all::addAll);
+      idleByLoop.clear();
+    }
+    for (ServerConnection c : all) {
+      c.context().runOnContext(x -> c.close());
+    }
+    for (Waiter waiter : w) {
+      waiter.context.runOnContext(x -> waiter.promise.tryFail("pool " + name + " is closed"));
+    }
+    log.debug("pool {} closed", name);
+  }
+}

@@ -1,0 +1,126 @@
+package dev.pgfleet.proxy;
+
+import dev.pgfleet.shared.config.ConfigLoader;
+import dev.pgfleet.shared.config.PgFleetConfig;
+import dev.pgfleet.testkit.PgServer;
+import dev.pgfleet.testkit.TestPostgres;
+import dev.pgfleet.testkit.TestUsers;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Properties;
+
+/**
+ * A PgFleet proxy in front of testkit's real primary, on a free loopback port, with the
+ * kit's users. Tests make one per class (or per test for special configs) and close it.
+ */
+final class ProxyFixture implements AutoCloseable {
+
+  final PgServer primary;
+  final int port;
+  final Vertx vertx;
+  final ProxyRuntime runtime;
+
+  private ProxyFixture(PgServer primary, int port, Vertx vertx, ProxyRuntime runtime) {
+    this.primary = primary;
+    this.port = port;
+    this.vertx = vertx;
+    this.runtime = runtime;
+  }
+
+  /** Session mode, pool_size as given, with extra [general] lines. */
+  static ProxyFixture start(int poolSize, String extraGeneral) {
+    PgServer primary = TestPostgres.cluster().primary();
+    int port = freePort();
+    String toml = """
+      [general]
+      host = "127.0.0.1"
+      port = %d
+      admin_username = "admin"
+      admin_password = "admin"
+      %s
+
+      [pools.%s]
+      pool_mode = "session"
+
+      [pools.%s.users.0]
+      username = "%s"
+      password = "%s"
+      pool_size = %d
+
+      [pools.%s.users.1]
+      username = "%s"
+      password = "%s"
+      auth_type = "md5"
+      pool_size = %d
+
+      [pools.%s.users.2]
+      username = "%s"
+      password = "%s"
+      pool_size = 5
+
+      [pools.%s.users.3]
+      username = "%s"
+      password = "unused"
+      pool_size = 5
+
+      [pools.%s.shards.0]
+      database = "%s"
+      servers = [["127.0.0.1", %d, "primary"]]
+      """.formatted(port, extraGeneral == null ? "" : extraGeneral,
+      TestUsers.DATABASE, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD, poolSize,
+      TestUsers.DATABASE, TestUsers.MD5_USER, TestUsers.MD5_PASSWORD, poolSize,
+      TestUsers.DATABASE, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD,
+      TestUsers.DATABASE, TestUsers.TRUST_USER,
+      TestUsers.DATABASE, TestUsers.DATABASE, primary.port());
+    PgFleetConfig config = ConfigLoader.parse(toml, "test.toml");
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    ProxyRuntime runtime = new ProxyRuntime(config);
+    runtime.deploy(vertx, 2).await();
+    return new ProxyFixture(primary, port, vertx, runtime);
+  }
+
+  static ProxyFixture start(int poolSize) {
+    return start(poolSize, null);
+  }
+
+  String jdbcUrl() {
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + TestUsers.DATABASE + "?sslmode=disable&gssEncMode=disable";
+  }
+
+  Connection connect(String user, String password) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", user);
+    p.setProperty("password", password);
+    p.setProperty("connectTimeout", "20");
+    return DriverManager.getConnection(jdbcUrl(), p);
+  }
+
+  Connection connectScram() throws SQLException {
+    return connect(TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD);
+  }
+
+  /** Direct to the primary, bypassing PgFleet, to check what the server sees. */
+  Connection direct() throws SQLException {
+    return primary.connectSuperuser(TestUsers.DATABASE);
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    runtime.shutdown(vertx, Duration.ofSeconds(2)).await();
+    vertx.close().await();
+  }
+}

@@ -1,0 +1,87 @@
+package dev.pgfleet.shared.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * {@code [general]}: settings of the pooler process. Key names, units and defaults follow
+ * PgCat's {@code pgcat.toml}; see {@link Defaults} for where each default comes from.
+ *
+ * @param connectTimeout                 how long a client waits to obtain a server connection (ms)
+ * @param idleTimeout                    idle server connections older than this are closed (ms)
+ * @param serverLifetime                 server connections older than this are closed when idle (ms)
+ * @param idleClientInTransactionTimeout ZERO = clients may idle in a transaction forever (ms)
+ * @param healthcheckTimeout             time given to the health check query (ms)
+ * @param healthcheckDelay               a connection used within this time skips the health check (ms)
+ * @param shutdownTimeout                grace period for clients at shutdown (ms)
+ * @param banTime                        how long a failed server is kept out of rotation (s)
+ * @param tcpKeepalivesIdle              idleness before the first keepalive probe (s)
+ * @param tcpKeepalivesInterval          time between keepalive probes (s)
+ * @param tcpUserTimeout                 Linux TCP_USER_TIMEOUT (ms)
+ * @param serverTlsMode                  TLS to servers; from {@code server_tls_mode}, or derived
+ *                                       from PgCat's {@code server_tls}/{@code verify_server_certificate}
+ * @param autoreload                     interval to check the file for changes; empty = off
+ * @param preparedStatementsCacheSize    default for pools; 0 = disabled
+ * @param authType                       client authentication (PgFleet addition)
+ * @param maxMessageSize                 largest protocol message accepted, bytes (PgFleet addition)
+ * @param maxClientConn                  client connections accepted per process (PgFleet addition)
+ * @param serverResetQuery               run on a session-mode server connection before reuse (PgFleet addition)
+ */
+public record General(
+        String host,
+        int port,
+        String adminUsername,
+        String adminPassword,
+        AuthType authType,
+        int maxClientConn,
+        int maxMessageSize,
+        Duration connectTimeout,
+        Duration idleTimeout,
+        Duration serverLifetime,
+        Duration idleClientInTransactionTimeout,
+        Duration healthcheckTimeout,
+        Duration healthcheckDelay,
+        Duration shutdownTimeout,
+        Duration banTime,
+        int workerThreads,
+        Duration tcpKeepalivesIdle,
+        int tcpKeepalivesCount,
+        Duration tcpKeepalivesInterval,
+        Duration tcpUserTimeout,
+        Optional<String> tlsCertificate,
+        Optional<String> tlsPrivateKey,
+        ServerTlsMode serverTlsMode,
+        String serverResetQuery,
+        boolean enablePrometheusExporter,
+        int prometheusExporterPort,
+        boolean logClientConnections,
+        boolean logClientDisconnections,
+        Optional<Duration> autoreload,
+        int preparedStatementsCacheSize) {
+
+    /** Client TLS is on when both the certificate and the key are set. */
+    public boolean clientTlsEnabled() {
+        return tlsCertificate.isPresent() && tlsPrivateKey.isPresent();
+    }
+
+    /** Never prints the admin password (STYLE.md: never log passwords). */
+    @Override
+    public String toString() {
+        return "General[host=" + host + ", port=" + port + ", adminUsername=" + adminUsername
+                + ", adminPassword=***, authType=" + authType + ", maxClientConn=" + maxClientConn
+                + ", maxMessageSize=" + maxMessageSize + ", connectTimeout=" + connectTimeout
+                + ", idleTimeout=" + idleTimeout + ", serverLifetime=" + serverLifetime
+                + ", idleClientInTransactionTimeout=" + idleClientInTransactionTimeout
+                + ", healthcheckTimeout=" + healthcheckTimeout + ", healthcheckDelay=" + healthcheckDelay
+                + ", shutdownTimeout=" + shutdownTimeout + ", banTime=" + banTime + ", workerThreads=" + workerThreads
+                + ", tcpKeepalivesIdle=" + tcpKeepalivesIdle + ", tcpKeepalivesCount=" + tcpKeepalivesCount
+                + ", tcpKeepalivesInterval=" + tcpKeepalivesInterval + ", tcpUserTimeout=" + tcpUserTimeout
+                + ", tlsCertificate=" + tlsCertificate + ", tlsPrivateKey=" + tlsPrivateKey
+                + ", serverTlsMode=" + serverTlsMode + ", serverResetQuery=" + serverResetQuery
+                + ", enablePrometheusExporter=" + enablePrometheusExporter
+                + ", prometheusExporterPort=" + prometheusExporterPort
+                + ", logClientConnections=" + logClientConnections
+                + ", logClientDisconnections=" + logClientDisconnections + ", autoreload=" + autoreload
+                + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize + "]";
+    }
+}

@@ -1,0 +1,48 @@
+package dev.pgfleet.shared.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code [pools.<db>]}: one logical database clients connect to by name. Timeouts PgCat lets a
+ * pool override are resolved against {@code [general]}.
+ *
+ * @param name                        what clients pass as {@code database} in the StartupMessage
+ * @param preparedStatementsCacheSize 0 = prepared statement caching disabled (PgCat semantics)
+ * @param plugins                     PgCat plugin settings, kept unparsed (PgFleet runs no plugins)
+ * @param users                       in index order
+ * @param shards                      in index order, {@code shards.get(i).index() == i}
+ */
+public record PoolConfig(
+        String name,
+        PoolMode poolMode,
+        DefaultRole defaultRole,
+        LoadBalancingMode loadBalancingMode,
+        boolean queryParserEnabled,
+        boolean queryParserReadWriteSplitting,
+        boolean primaryReadsEnabled,
+        ShardingFunction shardingFunction,
+        Optional<String> automaticShardingKey,
+        Optional<String> shardingKeyRegex,
+        Optional<String> shardIdRegex,
+        Duration connectTimeout,
+        Duration idleTimeout,
+        Duration serverLifetime,
+        int preparedStatementsCacheSize,
+        boolean cleanupServerConnections,
+        Map<String, Object> plugins,
+        List<UserConfig> users,
+        List<ShardConfig> shards) {
+
+    public PoolConfig {
+        users = List.copyOf(users);
+        shards = List.copyOf(shards);
+    }
+
+    /** The user entry for a client login name. */
+    public Optional<UserConfig> user(String username) {
+        return users.stream().filter(u -> u.username().equals(username)).findFirst();
+    }
+}
