@@ -393,16 +393,21 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
   }
 
+  // Writability can change inside a flush made from a read-complete callback; a resume there
+  // would find the socket still "in read" and leave its queued messages unread (and
+  // auto-read off). So resume on the next turn of the loop.
+
   @Override
   public void serverWritabilityChanged(boolean writable) {
     if (writable) {
-      socket.resume();
+      context.runOnContext(v -> socket.resume());
     }
   }
 
   private void clientWritabilityChanged(boolean writable) {
-    if (writable && server != null) {
-      server.socket().resume();
+    ServerConnection s = server;
+    if (writable && s != null) {
+      context.runOnContext(v -> s.socket().resume());
     }
   }
 

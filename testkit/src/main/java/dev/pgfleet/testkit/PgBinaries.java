@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -60,10 +61,14 @@ final class PgBinaries {
             Files.createDirectories(baseDir);
             // synchronized covers this JVM's threads (a FileLock is per JVM); the lock, other JVMs.
             try (FileChannel channel = FileChannel.open(baseDir.resolve(key + ".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = channel.lock()) {
-                if (!Files.exists(home.resolve(COMPLETE_MARKER))) {
-                    unpack(archive, home);
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                FileLock lock = channel.lock();
+                try {
+                    if (!Files.exists(home.resolve(COMPLETE_MARKER))) {
+                        unpack(archive, home);
+                    }
+                } finally {
+                    lock.release();
                 }
             }
         } catch (IOException e) {
@@ -78,6 +83,9 @@ final class PgBinaries {
             deleteTree(home); // a half-done unpack from a killed JVM
         }
         Files.createDirectories(home);
+        // When the server runs as nobody it must enter this directory whatever our umask is;
+        // inside, tar keeps the archive's own modes (755 programs, 644 files).
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path txz = home.resolveSibling(home.getFileName() + ".txz");
         try (InputStream in = archive.openStream()) {
             Files.copy(in, txz, StandardCopyOption.REPLACE_EXISTING);

@@ -1,0 +1,103 @@
+package dev.pgfleet.dist;
+
+import dev.pgfleet.proxy.ProxyRuntime;
+import dev.pgfleet.shared.config.General;
+import dev.pgfleet.shared.config.PgFleetConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One standalone PgFleet process: a Vert.x instance with one proxy verticle per event loop.
+ * (Clustered boot, with Hazelcast, comes later; it will differ only in how Vert.x is built.)
+ */
+public final class ProxyNode {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyNode.class);
+    private static final Duration DEPLOY_TIMEOUT = Duration.ofSeconds(30);
+    /** Time the proxy gets beyond its own grace period to close its sockets. */
+    private static final Duration SHUTDOWN_SLACK = Duration.ofSeconds(5);
+    private static final Duration VERTX_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Vertx vertx;
+    private final ProxyRuntime runtime;
+    private final General general;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+
+    private ProxyNode(Vertx vertx, ProxyRuntime runtime, General general) {
+        this.vertx = vertx;
+        this.runtime = runtime;
+        this.general = general;
+    }
+
+    /**
+     * Boots Vert.x and deploys the proxy; returns once the port is bound.
+     *
+     * @throws RuntimeException if the port cannot be bound (Vert.x is closed again)
+     */
+    public static ProxyNode start(PgFleetConfig config) {
+        General general = config.general();
+        int loops = eventLoops(general.workerThreads());
+        // One verticle instance per event loop, and no more loops than instances: a loop
+        // without a proxy instance would only cost a thread.
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+        ProxyRuntime runtime = new ProxyRuntime(config);
+        try {
+            Futures.await(runtime.deploy(vertx, loops), DEPLOY_TIMEOUT,
+                    "starting the proxy on " + general.host() + ":" + general.port());
+        } catch (RuntimeException e) {
+            Futures.await(vertx.close(), VERTX_CLOSE_TIMEOUT, "closing Vert.x");
+            throw e;
+        }
+        LOG.info("PgFleet listening on {}:{} ({} event loops, {} pools)", general.host(), general.port(), loops,
+                config.pools().size());
+        return new ProxyNode(vertx, runtime, general);
+    }
+
+    /** {@code worker_threads}, capped at Vert.x's default pool size (2 x cores): more loops than cores only contend. */
+    static int eventLoops(int workerThreads) {
+        return Math.max(1, Math.min(workerThreads, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE));
+    }
+
+    public String host() {
+        return general.host();
+    }
+
+    public int port() {
+        return general.port();
+    }
+
+    public ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    /** {@code general.shutdown_timeout} as the grace period. */
+    public void stop() {
+        stop(general.shutdownTimeout());
+    }
+
+    /**
+     * Graceful stop: no new clients, transactions get {@code grace} to finish, then 57P01;
+     * then Vert.x closes. Bounded; a step that overruns is logged and skipped. Idempotent.
+     */
+    public void stop(Duration grace) {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.info("Stopping PgFleet on {}:{} (grace period {} ms)", general.host(), general.port(), grace.toMillis());
+        try {
+            Futures.await(runtime.shutdown(vertx, grace), grace.plus(SHUTDOWN_SLACK), "draining clients");
+        } catch (RuntimeException e) {
+            LOG.warn("Proxy shutdown incomplete: {}", e.getMessage());
+        }
+        try {
+            Futures.await(vertx.close(), VERTX_CLOSE_TIMEOUT, "closing Vert.x");
+        } catch (RuntimeException e) {
+            LOG.warn("Vert.x close incomplete: {}", e.getMessage());
+        }
+        LOG.info("PgFleet stopped");
+    }
+}
