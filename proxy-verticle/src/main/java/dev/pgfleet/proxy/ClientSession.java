@@ -36,6 +36,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** Startup parameters that are not run-time settings to bring to the server. */
   private static final List<String> NOT_SETTINGS = List.of("user", "database", "options", "replication");
 
+  /** PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH (65535) plus the message header. */
+  private static final int MAX_AUTH_MESSAGE_LENGTH = 65535 + 4;
+
   private enum State { STARTUP, TLS_HANDSHAKE, AUTH, CONNECTING, READY, CLOSED }
 
   private final ProxyVerticle verticle;
@@ -209,6 +212,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     startup = packet;
     framer.mode(MessageFramer.Mode.MESSAGE);
     framer.interceptAll(true);
+    // While authenticating: 'p' only, and no longer than PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH.
+    framer.onlyType(PgProtocol.PASSWORD_REQUEST);
+    framer.maxMessageLength(MAX_AUTH_MESSAGE_LENGTH);
     negotiateProtocol(packet);
     if (packet.parameters().containsKey("replication")) {
       throw new PgException(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by PgFleet");
@@ -280,6 +286,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return MessageFramer.CONSUME;
     }
     auth = null;
+    framer.onlyType((byte) 0);
+    framer.maxMessageLength(runtime.config().general().maxMessageSize());
     BackendMessages.authenticationOk().readBytes(out, 9);
     writeClient(out);
     if (poolConfig == null) {

@@ -56,7 +56,8 @@ public final class MessageFramer {
 
   private final Listener listener;
   private final boolean[] intercepted = new boolean[256];
-  private final int maxMessageLength;
+  private int maxMessageLength;
+  private byte onlyType;
   private Mode mode;
 
   /** Bytes of one unfinished message carried over from an earlier read, or what STOP left. */
@@ -83,6 +84,20 @@ public final class MessageFramer {
 
   public void interceptAll(boolean on) {
     java.util.Arrays.fill(intercepted, on);
+  }
+
+  /**
+   * Accept only messages of this type (0: any), checked on the type byte before the length
+   * and body arrive: during authentication PostgreSQL takes nothing but 'p' and refuses
+   * anything else at once, rather than waiting for a length it should not trust.
+   */
+  public void onlyType(byte type) {
+    this.onlyType = type;
+  }
+
+  /** The maximum message length, from now on. */
+  public void maxMessageLength(int max) {
+    this.maxMessageLength = max;
   }
 
   public void mode(Mode mode) {
@@ -185,6 +200,9 @@ public final class MessageFramer {
   /** Moves bytes from in to carry until carry holds one whole message; false if in ran out. */
   private boolean completeCarry(ByteBuf in) {
     int headerLen = mode == Mode.MESSAGE ? HEADER : STARTUP_HEADER;
+    if (carry.isReadable()) {
+      checkType(carry.getByte(carry.readerIndex()));
+    }
     if (carry.readableBytes() < headerLen) {
       carry.writeBytes(in, Math.min(headerLen - carry.readableBytes(), in.readableBytes()));
       if (carry.readableBytes() < headerLen) {
@@ -257,6 +275,9 @@ public final class MessageFramer {
 
   /** The whole length of the message starting at pos, or -1 when it is not complete yet. */
   private int completeLength(ByteBuf buf, int pos, int avail) {
+    if (avail > 0) {
+      checkType(buf.getByte(pos));
+    }
     if (avail < (mode == Mode.MESSAGE ? HEADER : STARTUP_HEADER)) {
       return -1;
     }
@@ -287,6 +308,13 @@ public final class MessageFramer {
       throw new PgException(SqlState.PROTOCOL_VIOLATION, "invalid length of startup packet");
     }
     return length;
+  }
+
+  private void checkType(byte type) {
+    if (onlyType != 0 && mode == Mode.MESSAGE && type != onlyType) {
+      throw new PgException(SqlState.PROTOCOL_VIOLATION,
+        "expected message type '" + (char) onlyType + "', got message type '" + printable(type) + "'");
+    }
   }
 
   private static String printable(byte type) {
