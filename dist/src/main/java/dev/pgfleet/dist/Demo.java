@@ -157,7 +157,8 @@ public final class Demo implements AutoCloseable {
         try {
             CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
                     .get(SERVER_STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            LOG.info("Demo stopped: PostgreSQL servers stopped, data kept in {}", options.directory());
+            LOG.info("Demo stopped: PostgreSQL servers stopped, data kept in {}",
+                    options.directory().toAbsolutePath().normalize());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("Interrupted while stopping the demo servers");

@@ -14,7 +14,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -153,13 +152,12 @@ public final class ProxyRuntime {
    */
   public Future<Void> shutdown(Vertx vertx, Duration timeout) {
     shuttingDown = true;
-    List<Future<Void>> closing = new ArrayList<>();
     for (ProxyVerticle v : verticles) {
-      closing.add(v.stopListening());
+      v.loopContext().runOnContext(x -> v.stopListening(timeout.plusSeconds(1)));
     }
     Promise<Void> done = Promise.promise();
     long deadline = System.nanoTime() + timeout.toNanos();
-    Future.join(closing).onComplete(ar -> drain(vertx, deadline, done));
+    drain(vertx, deadline, done);
     return done.future().eventually(() -> {
       pools.values().forEach(p -> p.close(err -> { }));
       return Future.succeededFuture();

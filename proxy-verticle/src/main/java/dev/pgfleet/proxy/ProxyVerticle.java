@@ -66,10 +66,17 @@ public final class ProxyVerticle extends VerticleBase {
     return Future.join(server.close(), client.close());
   }
 
-  /** Stops accepting clients; sessions already here go on. */
-  Future<Void> stopListening() {
-    Future<Void> f = server.close();
-    return f;
+  /**
+   * Stops accepting clients; sessions already here go on. (NetServer.close() would close
+   * every connection at once; shutdown(timeout) unbinds now and leaves the connections to
+   * us until the timeout, after which Vert.x closes what is left.)
+   */
+  void stopListening(java.time.Duration grace) {
+    server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  io.vertx.core.Context loopContext() {
+    return context;
   }
 
   ProxyRuntime runtime() {

@@ -36,6 +36,11 @@ final class ProxyFixture implements AutoCloseable {
   /** Session mode, pool_size as given, with extra [general] lines. */
   static ProxyFixture start(int poolSize, String extraGeneral) {
     PgServer primary = TestPostgres.cluster().primary();
+    return start(poolSize, extraGeneral, primary, primary.port());
+  }
+
+  /** As above, with the pool's server at serverPort (a real server, or a misbehaving one). */
+  static ProxyFixture start(int poolSize, String extraGeneral, PgServer primary, int serverPort) {
     int port = freePort();
     String toml = """
       [general]
@@ -77,7 +82,7 @@ final class ProxyFixture implements AutoCloseable {
       TestUsers.DATABASE, TestUsers.MD5_USER, TestUsers.MD5_PASSWORD, poolSize,
       TestUsers.DATABASE, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD,
       TestUsers.DATABASE, TestUsers.TRUST_USER,
-      TestUsers.DATABASE, TestUsers.DATABASE, primary.port());
+      TestUsers.DATABASE, TestUsers.DATABASE, serverPort);
     PgFleetConfig config = ConfigLoader.parse(toml, "test.toml");
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     ProxyRuntime runtime = new ProxyRuntime(config);
