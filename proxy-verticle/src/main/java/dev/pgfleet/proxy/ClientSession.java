@@ -2,10 +2,12 @@ package dev.pgfleet.proxy;
 
 import dev.pgfleet.shared.config.AuthType;
 import dev.pgfleet.shared.config.PoolConfig;
+import dev.pgfleet.shared.config.PoolMode;
 import dev.pgfleet.shared.config.UserConfig;
 import dev.pgfleet.shared.auth.Md5Auth;
 import dev.pgfleet.shared.net.NetSockets;
 import dev.pgfleet.shared.protocol.BackendMessages;
+import dev.pgfleet.shared.protocol.ExtendedMessages;
 import dev.pgfleet.shared.protocol.MessageFramer;
 import dev.pgfleet.shared.protocol.PgException;
 import dev.pgfleet.shared.protocol.PgProtocol;
@@ -33,9 +35,6 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
-  /** Startup parameters that are not run-time settings to bring to the server. */
-  private static final List<String> NOT_SETTINGS = List.of("user", "database", "options", "replication");
-
   /** PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH (65535) plus the message header. */
   private static final int MAX_AUTH_MESSAGE_LENGTH = 65535 + 4;
 
@@ -61,6 +60,20 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private int cancelSecret;
   private boolean serverNeedsFlush;
   private boolean clientNeedsFlush;
+  /** Session, transaction or statement pooling, from the user's or the pool's pool_mode. */
+  private PoolMode mode;
+  /** What the client expects its session to have set (lower-case names). */
+  private Map<String, String> settings;
+  /** The client ran something that may change its settings: read them back at the end. */
+  private boolean settingsDirty;
+  /** Transaction mode: the client's named statements, by the client's name. */
+  private final Map<String, PreparedStatements.Statement> statements = new java.util.HashMap<>();
+  /** Transaction mode: requests sent and not yet answered, to match responses. */
+  private final RequestQueue requests = new RequestQueue();
+  /** Client input waits (framer STOP) while a server connection is being obtained or tidied. */
+  private boolean waiting;
+  /** After an error PgFleet raised itself: drop the client's messages up to Sync. */
+  private boolean discardToSync;
 
   ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
     this.verticle = verticle;
@@ -118,7 +131,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   public int onMessage(byte type, ByteBuf buf, int offset, int length) {
     switch (state) {
       case READY:
-        return onSessionMessage(type);
+        return onSessionMessage(type, buf, offset, length);
       case STARTUP:
         return onStartupPacket(buf, offset, length);
       case AUTH:
@@ -133,21 +146,273 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   }
 
   /** The hot path: only the message types that say where the server stands are read. */
-  private int onSessionMessage(byte type) {
+  private int onSessionMessage(byte type, ByteBuf buf, int offset, int length) {
+    if (type == PgProtocol.TERMINATE_REQUEST) {
+      // Terminate ends the client, not the pooled server connection.
+      close();
+      return MessageFramer.CONSUME;
+    }
+    if (discardToSync) {
+      return discardUntilSync(type);
+    }
+    if (waiting) {
+      return MessageFramer.STOP;
+    }
+    if (mode == PoolMode.SESSION) {
+      return onSessionModeMessage(type);
+    }
+    if (type == PgProtocol.QUERY_REQUEST) {
+      int local = localCommand(buf, offset, length);
+      if (local != -1) {
+        return local;
+      }
+    }
+    if (server == null) {
+      acquireForTransaction();
+      return MessageFramer.STOP;
+    }
+    return onTransactionModeMessage(type, buf, offset, length);
+  }
+
+  private int onSessionModeMessage(byte type) {
     switch (type) {
       case PgProtocol.QUERY_REQUEST:
       case PgProtocol.SYNC_REQUEST:
       case PgProtocol.FUNCTION_CALL_REQUEST:
         server.requestSent();
         return MessageFramer.FORWARD;
-      case PgProtocol.TERMINATE_REQUEST:
-        // Terminate ends the client, not the pooled server connection.
-        close();
-        return MessageFramer.CONSUME;
       default:
         server.extendedSent();
         return MessageFramer.FORWARD;
     }
+  }
+
+  /**
+   * Transaction (and statement) mode, with a server connection linked: each request is
+   * queued so its response can be matched, and named prepared statements are renamed to
+   * the pool's server-side names, prepared just in time on this server connection.
+   */
+  private int onTransactionModeMessage(byte type, ByteBuf buf, int offset, int length) {
+    ServerConnection s = server;
+    switch (type) {
+      case PgProtocol.QUERY_REQUEST:
+        noteSessionCommand(buf, offset, length);
+        requests.add(RequestQueue.QUERY, false);
+        s.requestSent();
+        return MessageFramer.FORWARD;
+      case PgProtocol.SYNC_REQUEST:
+        requests.add(RequestQueue.SYNC, false);
+        s.requestSent();
+        return MessageFramer.FORWARD;
+      case PgProtocol.EXECUTE_REQUEST:
+        requests.add(RequestQueue.EXECUTE, false);
+        s.extendedSent();
+        return MessageFramer.FORWARD;
+      case PgProtocol.PARSE_REQUEST:
+        return onParse(buf, offset, length);
+      case PgProtocol.BIND_REQUEST:
+        return onBind(buf, offset, length);
+      case PgProtocol.DESCRIBE_REQUEST:
+        return onDescribe(buf, offset, length);
+      case PgProtocol.CLOSE_REQUEST:
+        return onClose(buf, offset, length);
+      case PgProtocol.FUNCTION_CALL_REQUEST:
+        requests.add(RequestQueue.FUNCTION_CALL, false);
+        s.requestSent();
+        return MessageFramer.FORWARD;
+      default:
+        // Flush, and COPY messages if they were intercepted.
+        return MessageFramer.FORWARD;
+    }
+  }
+
+  private int onParse(ByteBuf buf, int offset, int length) {
+    server.extendedSent();
+    if (ExtendedMessages.firstNameEmpty(buf, offset)) {
+      requests.add(RequestQueue.PARSE, false);
+      return MessageFramer.FORWARD;
+    }
+    ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
+    PreparedStatements.Statement st = pool.statements().statement(parse.query(), parse.parameterTypes());
+    statements.put(parse.name(), st);
+    framer.flushRun();
+    if (server.hasPrepared(st.serverName())) {
+      // Already on this server connection: answer the client's Parse ourselves, in order.
+      requests.addSynthetic(ExtendedMessages.parseComplete());
+      server.emitSynthetic();
+    } else {
+      prepareOnServer(st, false);
+    }
+    return MessageFramer.CONSUME;
+  }
+
+  private int onBind(ByteBuf buf, int offset, int length) {
+    server.extendedSent();
+    String name = ExtendedMessages.bindStatement(buf, offset, length);
+    PreparedStatements.Statement st = name.isEmpty() ? null : statements.get(name);
+    if (st == null) {
+      // The unnamed statement, or a name the client never prepared (the server says so).
+      requests.add(RequestQueue.BIND, false);
+      return MessageFramer.FORWARD;
+    }
+    framer.flushRun();
+    if (!server.hasPrepared(st.serverName())) {
+      prepareOnServer(st, true);
+    }
+    ByteBuf out = server.alloc(length + st.serverName().length());
+    ExtendedMessages.renameBind(out, buf, offset, length, st.serverName());
+    writeServer(out);
+    requests.add(RequestQueue.BIND, false);
+    return MessageFramer.CONSUME;
+  }
+
+  private int onDescribe(ByteBuf buf, int offset, int length) {
+    server.extendedSent();
+    boolean statement = ExtendedMessages.target(buf, offset) == 'S';
+    PreparedStatements.Statement st = statement ? statements.get(ExtendedMessages.targetName(buf, offset, length)) : null;
+    if (st == null) {
+      requests.add(statement ? RequestQueue.DESCRIBE_STATEMENT : RequestQueue.DESCRIBE_PORTAL, false);
+      return MessageFramer.FORWARD;
+    }
+    framer.flushRun();
+    if (!server.hasPrepared(st.serverName())) {
+      prepareOnServer(st, true);
+    }
+    ByteBuf out = server.alloc(st.serverName().length() + 8);
+    ExtendedMessages.describeStatement(out, st.serverName());
+    writeServer(out);
+    requests.add(RequestQueue.DESCRIBE_STATEMENT, false);
+    return MessageFramer.CONSUME;
+  }
+
+  private int onClose(ByteBuf buf, int offset, int length) {
+    server.extendedSent();
+    if (ExtendedMessages.target(buf, offset) == 'S') {
+      String name = ExtendedMessages.targetName(buf, offset, length);
+      if (!name.isEmpty()) {
+        // The server-side statement is shared by the pool and stays; only the client's name goes.
+        statements.remove(name);
+        framer.flushRun();
+        requests.addSynthetic(ExtendedMessages.closeComplete());
+        server.emitSynthetic();
+        return MessageFramer.CONSUME;
+      }
+    }
+    requests.add(RequestQueue.CLOSE, false);
+    return MessageFramer.FORWARD;
+  }
+
+  /** Parses a pool statement on this server connection, closing the least recently used one past the limit. */
+  private void prepareOnServer(PreparedStatements.Statement st, boolean hideParseComplete) {
+    String evicted = server.addPrepared(st.serverName(), runtime.preparedStatementsCacheSize());
+    if (evicted != null) {
+      ByteBuf close = server.alloc(evicted.length() + 8);
+      ExtendedMessages.closeStatement(close, evicted);
+      writeServer(close);
+      requests.add(RequestQueue.CLOSE, true);
+    }
+    ByteBuf parse = server.alloc(st.query().length() * 3 + st.serverName().length() + st.parameterTypes().length + 8);
+    ExtendedMessages.parse(parse, st.serverName(), st.query(), st.parameterTypes());
+    writeServer(parse);
+    requests.add(RequestQueue.PARSE, hideParseComplete);
+  }
+
+  private void writeServer(ByteBuf buf) {
+    server.write(buf);
+    serverNeedsFlush = true;
+  }
+
+  /**
+   * Commands of a simple Query that PgFleet answers itself in transaction mode, without a
+   * server: DEALLOCATE (the client's statement names are PgFleet's to forget), and SQL-level
+   * PREPARE/EXECUTE, refused with a clear error because a statement prepared that way would
+   * stay on one server connection while the client moves between them.
+   *
+   * @return CONSUME when answered here, -1 to go on
+   */
+  private int localCommand(ByteBuf buf, int offset, int length) {
+    int end = offset + length - 1;
+    int k = ExtendedMessages.firstKeyword(buf, offset, length);
+    if (k < 0) {
+      return -1;
+    }
+    if (ExtendedMessages.isKeyword(buf, k, end, "DEALLOCATE")) {
+      int w = ExtendedMessages.nextWord(buf, k, end);
+      if (ExtendedMessages.isKeyword(buf, w, end, "PREPARE")) {
+        w = ExtendedMessages.nextWord(buf, w, end);
+      }
+      String tag;
+      if (ExtendedMessages.isKeyword(buf, w, end, "ALL")) {
+        statements.clear();
+        tag = "DEALLOCATE ALL";
+      } else {
+        String rest = ExtendedMessages.queryText(buf, offset, length).substring(w - offset - 5).trim();
+        rest = rest.endsWith(";") ? rest.substring(0, rest.length() - 1).trim() : rest;
+        if (rest.startsWith("\"") && rest.endsWith("\"") && rest.length() > 1) {
+          rest = rest.substring(1, rest.length() - 1).replace("\"\"", "\"");
+        }
+        if (statements.remove(rest) == null) {
+          return answerLocally(new PgException("26000", "prepared statement \"" + rest + "\" does not exist", null, false), null);
+        }
+        tag = "DEALLOCATE";
+      }
+      return answerLocally(null, tag);
+    }
+    if (ExtendedMessages.isKeyword(buf, k, end, "PREPARE") || ExtendedMessages.isKeyword(buf, k, end, "EXECUTE")) {
+      return answerLocally(new PgException(SqlState.FEATURE_NOT_SUPPORTED,
+        "SQL-level PREPARE and EXECUTE are not supported in transaction pooling mode",
+        "Use protocol-level prepared statements (your driver's prepared statements), which PgFleet supports, "
+          + "or pool_mode = \"session\".", false), null);
+    }
+    return -1;
+  }
+
+  /** Answers a Query without the server: an error or a command tag, then ReadyForQuery. */
+  private int answerLocally(PgException error, String tag) {
+    if (!requests.isEmpty()) {
+      // Responses to earlier requests are still coming: let the server answer in order.
+      return -1;
+    }
+    ByteBuf out = channel.alloc().buffer(128);
+    if (error != null) {
+      BackendMessages.errorResponse(out, error);
+    } else {
+      BackendMessages.commandComplete(out, tag);
+    }
+    BackendMessages.readyForQuery(out, server != null ? server.txStatus() : PgProtocol.TX_IDLE);
+    writeClient(out);
+    clientNeedsFlush = true;
+    return MessageFramer.CONSUME;
+  }
+
+  /**
+   * A Query that may change session state: its settings are read back when the transaction
+   * ends (SET, RESET, DISCARD), and DISCARD ALL/PLANS drops the server's prepared statements.
+   */
+  private void noteSessionCommand(ByteBuf buf, int offset, int length) {
+    int end = offset + length - 1;
+    int k = ExtendedMessages.firstKeyword(buf, offset, length);
+    if (k < 0) {
+      return;
+    }
+    if (ExtendedMessages.isKeyword(buf, k, end, "SET") || ExtendedMessages.isKeyword(buf, k, end, "RESET")) {
+      settingsDirty = true;
+    } else if (ExtendedMessages.isKeyword(buf, k, end, "DISCARD")) {
+      settingsDirty = true;
+      server.forgetPrepared();
+    }
+  }
+
+  /** After an error PgFleet raised itself, the client's messages up to Sync are dropped, as PostgreSQL does. */
+  private int discardUntilSync(byte type) {
+    if (type == PgProtocol.SYNC_REQUEST || type == PgProtocol.QUERY_REQUEST || type == PgProtocol.FUNCTION_CALL_REQUEST) {
+      discardToSync = false;
+      ByteBuf out = channel.alloc().buffer(6);
+      BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
+      writeClient(out);
+      clientNeedsFlush = true;
+    }
+    return MessageFramer.CONSUME;
   }
 
   @Override
@@ -301,45 +566,147 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   // -- the server connection ------------------------------------------------------------
 
+  /**
+   * After authentication. Session mode takes its server connection now, for good. Transaction
+   * and statement modes greet the client with the parameters the pool's servers reported (one
+   * connection is opened for that if the pool has none yet) and take a server connection only
+   * when a transaction starts.
+   */
   private void connectServer() {
     pool = runtime.pool(poolConfig, user);
-    acquiring = pool.acquire(context, verticle.connector()::open);
-    acquiring.compose(conn -> {
-      if (state != State.CONNECTING) {
-        conn.resetAndRelease(null);
-        return Future.failedFuture("client left");
+    mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
+    settings = SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis());
+    if (mode == PoolMode.SESSION) {
+      acquire(true).onComplete(ar -> {
+        if (state != State.CONNECTING) {
+          return;
+        }
+        if (ar.failed()) {
+          fatal(asPgException(ar.cause()));
+          return;
+        }
+        server = ar.result();
+        server.link(this, null);
+        greet(server.parameters());
+      });
+      return;
+    }
+    if (pool.serverParameters() != null) {
+      greet(pool.serverParameters());
+      return;
+    }
+    pool.acquire(context, verticle.connector()::open).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ar.result().release();
       }
-      server = conn;
-      String set = settingsToApply(conn.parameters());
-      return set.isEmpty() ? Future.succeededFuture(conn) : conn.runInternal(set).map(conn);
-    }).onComplete(ar -> {
-      acquiring = null;
       if (state != State.CONNECTING) {
         return;
       }
       if (ar.failed()) {
-        fatal(ar.cause() instanceof PgException pe ? pe
-          : new PgException(SqlState.CONNECTION_FAILURE, "no server connection: " + ar.cause().getMessage()));
-        return;
+        fatal(asPgException(ar.cause()));
+      } else {
+        greet(pool.serverParameters());
       }
-      linked(ar.result());
     });
   }
 
-  private void linked(ServerConnection conn) {
-    conn.link(this);
+  /**
+   * A server connection for this session with the session's settings applied: an idle one,
+   * a new one, or the next one free (waiting at most query_wait_timeout).
+   */
+  private Future<ServerConnection> acquire(boolean login) {
+    Future<ServerConnection> waited = pool.acquire(context, verticle.connector()::open);
+    acquiring = waited;
+    Future<ServerConnection> f = waited;
+    long timeout = runtime.queryWaitTimeoutMillis();
+    if (timeout > 0 && !waited.isComplete()) {
+      io.vertx.core.Promise<ServerConnection> bounded = context.promise();
+      long timer = context.owner().setTimer(timeout, t -> {
+        if (pool.cancelWait(waited)) {
+          bounded.tryFail(new PgException(SqlState.QUERY_CANCELED,
+            "no server connection available within query_wait_timeout (" + timeout + " ms)", null, login));
+        }
+      });
+      waited.onComplete(ar -> {
+        context.owner().cancelTimer(timer);
+        boolean taken = ar.succeeded() ? bounded.tryComplete(ar.result()) : bounded.tryFail(ar.cause());
+        if (!taken && ar.succeeded()) {
+          ar.result().release();
+        }
+      });
+      f = bounded.future();
+    }
+    return f.compose(conn -> {
+      if (state == State.CLOSED) {
+        conn.release();
+        return Future.failedFuture("client left");
+      }
+      String sql = SessionSettings.syncSql(settings, conn.applied());
+      if (sql.isEmpty()) {
+        return Future.succeededFuture(conn);
+      }
+      return conn.runInternal(sql).transform(ar -> {
+        if (ar.failed()) {
+          conn.release();
+          return Future.failedFuture(ar.cause());
+        }
+        conn.applied().clear();
+        conn.applied().putAll(settings);
+        return Future.succeededFuture(conn);
+      });
+    }).andThen(ar -> acquiring = null);
+  }
+
+  /** Transaction mode: the client started a transaction; its input waits until a server is linked. */
+  private void acquireForTransaction() {
+    waiting = true;
+    acquire(false).onComplete(ar -> {
+      if (state == State.CLOSED) {
+        return;
+      }
+      waiting = false;
+      if (ar.failed()) {
+        PgException e = asPgException(ar.cause());
+        if (e.fatal()) {
+          fatal(e);
+          return;
+        }
+        // The client stays usable: the error, then its messages up to Sync are dropped.
+        ByteBuf out = channel.alloc().buffer(128);
+        BackendMessages.errorResponse(out, e);
+        writeClient(out);
+        flushClient();
+        discardToSync = true;
+      } else {
+        server = ar.result();
+        server.link(this, requests);
+      }
+      framer.resume();
+      onReadComplete();
+    });
+  }
+
+  private static PgException asPgException(Throwable t) {
+    return t instanceof PgException pe ? pe
+      : new PgException(SqlState.CONNECTION_FAILURE, "no server connection: " + t.getMessage());
+  }
+
+  /** Ends the login: ParameterStatus, our own BackendKeyData, ReadyForQuery. */
+  private void greet(Map<String, String> serverParameters) {
     cancelPid = runtime.cancels().register(this);
     cancelSecret = runtime.cancels().newSecret();
     ByteBuf out = channel.alloc().buffer(512);
-    for (Map.Entry<String, String> e : conn.parameters().entrySet()) {
-      BackendMessages.parameterStatus(out, e.getKey(), e.getValue());
+    for (Map.Entry<String, String> e : serverParameters.entrySet()) {
+      // The client's own startup values for reported settings, as its session will have them.
+      String mine = settings.get(e.getKey().toLowerCase(java.util.Locale.ROOT));
+      BackendMessages.parameterStatus(out, e.getKey(), mode != PoolMode.SESSION && mine != null ? mine : e.getValue());
     }
     BackendMessages.backendKeyData(out, cancelPid, cancelSecret);
     BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
     writeClient(out);
     flushClient();
     state = State.READY;
-    // From here only these are read; everything else passes unread.
+    // From here only these are read; everything else (COPY data) passes unread.
     framer.interceptAll(false);
     for (byte t : new byte[] {PgProtocol.QUERY_REQUEST, PgProtocol.SYNC_REQUEST, PgProtocol.FUNCTION_CALL_REQUEST,
       PgProtocol.TERMINATE_REQUEST, PgProtocol.PARSE_REQUEST, PgProtocol.BIND_REQUEST, PgProtocol.EXECUTE_REQUEST,
@@ -347,36 +714,6 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       framer.intercept(t, true);
     }
     framer.resume();
-  }
-
-  /**
-   * The client's startup parameters (and its options' -c settings) that the server
-   * connection does not have yet, as one SET string; reported settings already equal are
-   * skipped. Names and values are quoted, so a client cannot inject SQL through them.
-   */
-  private String settingsToApply(Map<String, String> serverParams) {
-    StringBuilder sql = new StringBuilder();
-    Map<String, String> wanted = new java.util.LinkedHashMap<>();
-    startup.parameters().forEach((k, v) -> {
-      if (!NOT_SETTINGS.contains(k) && !k.startsWith("_pq_.")) {
-        wanted.put(k, v);
-      }
-    });
-    wanted.putAll(StartupOptions.parse(startup.parameters().get("options")));
-    for (Map.Entry<String, String> e : wanted.entrySet()) {
-      String current = null;
-      for (Map.Entry<String, String> p : serverParams.entrySet()) {
-        if (p.getKey().equalsIgnoreCase(e.getKey())) {
-          current = p.getValue();
-        }
-      }
-      if (e.getValue().equals(current)) {
-        continue;
-      }
-      sql.append("SET \"").append(e.getKey().replace("\"", "\"\"")).append("\" TO '")
-        .append(e.getValue().replace("'", "''")).append("';");
-    }
-    return sql.toString();
   }
 
   @Override
@@ -390,7 +727,53 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   @Override
   public void serverReady(byte txStatus) {
-    // Session mode keeps the server connection until the client leaves.
+    if (mode == PoolMode.SESSION) {
+      return;   // session mode keeps the server connection until the client leaves
+    }
+    if (mode == PoolMode.STATEMENT && txStatus != PgProtocol.TX_IDLE) {
+      // As PgBouncer: statement pooling cannot keep a transaction open across statements.
+      fatal(new PgException(SqlState.FEATURE_NOT_SUPPORTED, "transaction blocks not allowed in statement pooling mode"));
+      return;
+    }
+    if (txStatus == PgProtocol.TX_IDLE && requests.isEmpty() && server.clean()) {
+      endOfTransaction();
+    }
+  }
+
+  /**
+   * The transaction is over and every request answered: the server connection goes back to
+   * the pool. If the client ran SET, RESET or DISCARD, its settings are read back first
+   * (they survive only if the transaction committed, which the server knows best).
+   */
+  private void endOfTransaction() {
+    ServerConnection s = server;
+    if (!settingsDirty) {
+      server = null;
+      s.release();
+      return;
+    }
+    settingsDirty = false;
+    waiting = true;
+    s.runInternal(SessionSettings.CAPTURE_SQL).onComplete(ar -> {
+      waiting = false;
+      if (ar.succeeded()) {
+        Map<String, String> now = new java.util.LinkedHashMap<>();
+        for (String[] row : ar.result()) {
+          now.put(row[0].toLowerCase(java.util.Locale.ROOT), row[1]);
+        }
+        settings = now;
+        s.applied().clear();
+        s.applied().putAll(now);
+      }
+      if (server == s) {
+        server = null;
+        s.release();
+      }
+      if (state == State.READY) {
+        framer.resume();
+        onReadComplete();
+      }
+    });
   }
 
   @Override
@@ -439,7 +822,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (state == State.CLOSED) {
       return;
     }
-    boolean idle = server == null || server.clean();
+    boolean idle = (server == null || server.clean()) && !waiting;
     if (idle || late) {
       fatal(new PgException(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
     }
@@ -486,8 +869,16 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     ServerConnection s = server;
     server = null;
+    requests.clear();
+    if (acquiring != null) {
+      pool.cancelWait(acquiring);
+    }
     if (s != null) {
-      s.resetAndRelease(runtime.config().general().serverResetQuery());
+      if (mode == PoolMode.SESSION) {
+        s.resetAndRelease(runtime.config().general().serverResetQuery());
+      } else {
+        s.release();
+      }
     }
     if (admitted) {
       runtime.clientGone();

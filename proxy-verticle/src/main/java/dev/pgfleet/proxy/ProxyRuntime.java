@@ -41,9 +41,14 @@ public final class ProxyRuntime {
   private final AtomicInteger clients = new AtomicInteger();
   private final List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
   private volatile boolean shuttingDown;
+  private final long queryWaitTimeoutMillis;
+
+  /** PgBouncer's max_prepared_statements default is 200, PgCat's example 500: on by default. */
+  static final int DEFAULT_PREPARED_STATEMENTS_CACHE_SIZE = 500;
 
   public ProxyRuntime(PgFleetConfig config) {
     this.config = config;
+    this.queryWaitTimeoutMillis = Long.getLong("pgfleet.query_wait_timeout", 120_000);
     // SCRAM verifiers of configured plaintext passwords: PBKDF2 once here, not per login.
     for (PoolConfig pool : config.pools().values()) {
       for (UserConfig user : pool.users()) {
@@ -72,6 +77,17 @@ public final class ProxyRuntime {
   /** Clients connected now. */
   public int clientCount() {
     return clients.get();
+  }
+
+  /** Prepared statements kept per server connection (LRU); 0 in the config means the default. */
+  int preparedStatementsCacheSize() {
+    int n = config.general().preparedStatementsCacheSize();
+    return n > 0 ? n : DEFAULT_PREPARED_STATEMENTS_CACHE_SIZE;
+  }
+
+  /** How long a client waits for a server connection before an error; 0: no limit. */
+  long queryWaitTimeoutMillis() {
+    return queryWaitTimeoutMillis;
   }
 
   CancelRegistry cancels() {

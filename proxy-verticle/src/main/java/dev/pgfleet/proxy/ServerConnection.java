@@ -14,7 +14,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,10 +27,12 @@ import org.slf4j.LoggerFactory;
  * One connection to a PostgreSQL server, owned by a {@link ServerPool} and borrowed by one
  * client session at a time. Lives on one event loop.
  *
- * <p>While linked, what the server sends is forwarded to the session unread, except
- * ReadyForQuery (to know when the server is idle and in which transaction state) and
- * ParameterStatus (to know the server's settings). While not linked, everything the server
- * sends is read and dropped: a notice, or the FATAL error before a server closes.
+ * <p>While linked in session mode, what the server sends is forwarded unread, except
+ * ReadyForQuery (when is the server idle, in which transaction state), ParameterStatus
+ * (its settings) and ErrorResponse. In transaction mode every response is matched to its
+ * request through the session's {@link RequestQueue} (still forwarded without copies), so
+ * that responses to what PgFleet injected are hidden and responses PgFleet makes itself
+ * are inserted in order. While not linked, everything is read and dropped.
  */
 final class ServerConnection implements MessageFramer.Listener {
 
@@ -38,7 +44,7 @@ final class ServerConnection implements MessageFramer.Listener {
     /** A run of server messages for the client; the peer owns it. */
     void serverBytes(ByteBuf run);
 
-    /** ReadyForQuery was forwarded: every request sent so far is answered. */
+    /** ReadyForQuery was forwarded. */
     void serverReady(byte txStatus);
 
     /** The server connection closed under the session. */
@@ -60,12 +66,18 @@ final class ServerConnection implements MessageFramer.Listener {
   private final ServerTarget target;
   private final MessageFramer framer;
   private final Map<String, String> parameters = new HashMap<>();
+  /** Settings PgFleet or its clients made on this connection (lower-case names). */
+  private final Map<String, String> applied = new HashMap<>();
+  /** Server-side prepared statement names, least recently used first. */
+  private final LinkedHashMap<String, Boolean> prepared = new LinkedHashMap<>(16, 0.75f, true);
   private final long createdAt = System.nanoTime();
   private ServerStartup startup;
   private Phase phase = Phase.STARTUP;
   private Peer peer;
-  private Promise<Void> internalDone;
+  private RequestQueue requests;
   private Phase afterInternal;
+  private Promise<List<String[]>> internalDone;
+  private List<String[]> internalRows;
   private ServerError internalError;
   private int backendPid;
   private int backendSecret;
@@ -115,19 +127,29 @@ final class ServerConnection implements MessageFramer.Listener {
     }
   }
 
-  // -- the startup exchange hands over here ---------------------------------------------
-
   /** Called by ServerStartup when ReadyForQuery ends the login. */
   void startupDone(int pid, int secret) {
     this.backendPid = pid;
     this.backendSecret = secret;
     this.startup = null;
     this.phase = Phase.IDLE;
-    // While linked only these two need reading; everything else is forwarded unread.
-    framer.interceptAll(false);
-    framer.intercept(PgProtocol.READY_FOR_QUERY_RESPONSE, true);
-    framer.intercept(PgProtocol.PARAMETER_STATUS_RESPONSE, true);
-    framer.intercept(PgProtocol.ERROR_RESPONSE, true);
+    pool.learnParameters(parameters);
+    applyIntercepts();
+  }
+
+  /**
+   * What is read of the server's messages: everything while not linked, while running an
+   * internal query, or while matching responses to requests; otherwise only ReadyForQuery,
+   * ParameterStatus and ErrorResponse, the rest passing unread.
+   */
+  private void applyIntercepts() {
+    boolean all = phase != Phase.LINKED || requests != null;
+    framer.interceptAll(all);
+    if (!all) {
+      framer.intercept(PgProtocol.READY_FOR_QUERY_RESPONSE, true);
+      framer.intercept(PgProtocol.PARAMETER_STATUS_RESPONSE, true);
+      framer.intercept(PgProtocol.ERROR_RESPONSE, true);
+    }
   }
 
   void write(ByteBuf buf) {
@@ -136,6 +158,10 @@ final class ServerConnection implements MessageFramer.Listener {
 
   void flush() {
     NetSockets.flush(channel);
+  }
+
+  ByteBuf alloc(int size) {
+    return channel.alloc().buffer(size);
   }
 
   boolean writable() {
@@ -148,33 +174,129 @@ final class ServerConnection implements MessageFramer.Listener {
 
   @Override
   public int onMessage(byte type, ByteBuf buf, int offset, int length) {
-    if (phase == Phase.STARTUP) {
-      return startup.onMessage(type, buf, offset, length);
+    switch (phase) {
+      case STARTUP:
+        return startup.onMessage(type, buf, offset, length);
+      case INTERNAL:
+        return onInternalMessage(type, buf, offset, length);
+      case LINKED:
+        return requests != null ? onTrackedMessage(type, buf, offset, length) : onLinkedMessage(type, buf, offset, length);
+      default:
+        if (type == PgProtocol.ERROR_RESPONSE) {
+          // Not linked: the FATAL a server sends before it closes (admin shutdown, terminate).
+          log.debug("server {} while not linked: {}", target, ServerError.decode(buf, offset, length));
+        } else if (type == PgProtocol.PARAMETER_STATUS_RESPONSE) {
+          trackParameter(buf, offset, length);
+        }
+        return MessageFramer.CONSUME;
     }
+  }
+
+  private int onLinkedMessage(byte type, ByteBuf buf, int offset, int length) {
     switch (type) {
       case PgProtocol.READY_FOR_QUERY_RESPONSE:
         return onReadyForQuery(buf, offset, length);
-      case PgProtocol.PARAMETER_STATUS_RESPONSE: {
-        ParameterStatus p = ParameterStatus.decode(buf, offset, length);
-        parameters.put(p.name(), p.value());
-        return peer != null ? MessageFramer.FORWARD : MessageFramer.CONSUME;
-      }
-      case PgProtocol.ERROR_RESPONSE:
-        if (phase == Phase.INTERNAL) {
-          internalError = ServerError.decode(buf, offset, length);
-          return MessageFramer.CONSUME;
-        }
-        if (peer != null) {
-          return MessageFramer.FORWARD;
-        }
-        {
-          // Not linked: the FATAL a server sends before it closes (admin shutdown, terminate).
-          log.debug("server {} while not linked: {}", target, ServerError.decode(buf, offset, length));
-        }
-        return MessageFramer.CONSUME;
+      case PgProtocol.PARAMETER_STATUS_RESPONSE:
+        trackParameter(buf, offset, length);
+        return MessageFramer.FORWARD;
       default:
-        return peer != null ? MessageFramer.FORWARD : MessageFramer.CONSUME;
+        return MessageFramer.FORWARD;
     }
+  }
+
+  /** Transaction mode: every response is matched to the request at the head of the queue. */
+  private int onTrackedMessage(byte type, ByteBuf buf, int offset, int length) {
+    RequestQueue q = requests;
+    switch (type) {
+      case PgProtocol.NOTICE_RESPONSE:
+      case PgProtocol.NOTIFICATION_RESPONSE:
+        return MessageFramer.FORWARD;   // asynchronous: may come at any time
+      case PgProtocol.PARAMETER_STATUS_RESPONSE:
+        trackParameter(buf, offset, length);
+        return MessageFramer.FORWARD;
+      default:
+        break;
+    }
+    emitSynthetic();
+    byte head = q.peekKind();
+    switch (type) {
+      case PgProtocol.PARSE_COMPLETE_RESPONSE:
+        return pollIf(q, head == RequestQueue.PARSE, type);
+      case PgProtocol.BIND_COMPLETE_RESPONSE:
+        return pollIf(q, head == RequestQueue.BIND, type);
+      case PgProtocol.CLOSE_COMPLETE_RESPONSE:
+        return pollIf(q, head == RequestQueue.CLOSE, type);
+      case PgProtocol.PARAMETER_DESCRIPTION_RESPONSE:
+        return MessageFramer.FORWARD;   // first half of Describe statement
+      case PgProtocol.ROW_DESCRIPTION_RESPONSE:
+      case PgProtocol.NO_DATA_RESPONSE:
+        if (head == RequestQueue.DESCRIBE_STATEMENT || head == RequestQueue.DESCRIBE_PORTAL) {
+          return pollIf(q, true, type);
+        }
+        return MessageFramer.FORWARD;   // a Query's or an Execute's row description
+      case PgProtocol.COMMAND_COMPLETE_RESPONSE:
+      case PgProtocol.EMPTY_QUERY_RESPONSE:
+      case PgProtocol.PORTAL_SUSPENDED_RESPONSE:
+        if (head == RequestQueue.EXECUTE) {
+          q.poll();
+        }
+        return MessageFramer.FORWARD;   // a Query has one per statement: it ends at ReadyForQuery
+      case PgProtocol.ERROR_RESPONSE:
+        if (head != RequestQueue.QUERY && head != RequestQueue.FUNCTION_CALL) {
+          q.skipToSync();
+        }
+        return MessageFramer.FORWARD;
+      case PgProtocol.READY_FOR_QUERY_RESPONSE:
+        while (!q.isEmpty()) {
+          byte k = q.peekKind();
+          ByteBuf s = q.poll();
+          if (s != null) {
+            s.release();
+          }
+          if (k == RequestQueue.SYNC || k == RequestQueue.QUERY || k == RequestQueue.FUNCTION_CALL) {
+            break;
+          }
+        }
+        return onReadyForQuery(buf, offset, length);
+      default:
+        return MessageFramer.FORWARD;   // DataRow, COPY, FunctionCallResponse...
+    }
+  }
+
+  private int pollIf(RequestQueue q, boolean matches, byte type) {
+    if (!matches) {
+      log.warn("server {}: response '{}' does not match the request queue (head '{}')", target, (char) type,
+        (char) q.peekKind());
+      return MessageFramer.FORWARD;
+    }
+    boolean hide = q.peekHidden();
+    q.poll();
+    return hide ? MessageFramer.CONSUME : MessageFramer.FORWARD;
+  }
+
+  /**
+   * Responses PgFleet makes itself (ParseComplete for a statement the server already has,
+   * CloseComplete for a statement it keeps) go out when they reach the head of the queue.
+   */
+  void emitSynthetic() {
+    RequestQueue q = requests;
+    Peer p = peer;
+    if (q == null || p == null) {
+      return;
+    }
+    boolean flushed = false;
+    while (q.peekKind() == RequestQueue.SYNTHETIC) {
+      if (!flushed && phase == Phase.LINKED) {
+        framer.flushRun();
+        flushed = true;
+      }
+      p.serverBytes(q.poll());
+    }
+  }
+
+  private void trackParameter(ByteBuf buf, int offset, int length) {
+    ParameterStatus p = ParameterStatus.decode(buf, offset, length);
+    parameters.put(p.name(), p.value());
   }
 
   private int onReadyForQuery(ByteBuf buf, int offset, int length) {
@@ -182,12 +304,6 @@ final class ServerConnection implements MessageFramer.Listener {
     txStatus = status;
     if (pendingReady > 0) {
       pendingReady--;
-    }
-    if (phase == Phase.INTERNAL) {
-      if (pendingReady == 0) {
-        internalFinished();
-      }
-      return MessageFramer.CONSUME;
     }
     Peer p = peer;
     if (p == null) {
@@ -204,7 +320,7 @@ final class ServerConnection implements MessageFramer.Listener {
   @Override
   public void forward(ByteBuf run) {
     Peer p = peer;
-    if (p != null) {
+    if (p != null && phase == Phase.LINKED) {
       p.serverBytes(run);
     } else {
       run.release();
@@ -213,18 +329,23 @@ final class ServerConnection implements MessageFramer.Listener {
 
   // -- used by sessions -----------------------------------------------------------------
 
-  void link(Peer peer) {
+  /** Links a session; with a request queue, responses are matched to requests. */
+  void link(Peer peer, RequestQueue requests) {
     this.peer = peer;
+    this.requests = requests;
     this.phase = Phase.LINKED;
     this.lastUsed = System.nanoTime();
+    applyIntercepts();
   }
 
   void unlink() {
     this.peer = null;
+    this.requests = null;
     // The session may have paused reading for its own back-pressure.
     socket.resume();
     if (phase == Phase.LINKED) {
       phase = Phase.IDLE;
+      applyIntercepts();
     }
     this.lastUsed = System.nanoTime();
   }
@@ -246,7 +367,7 @@ final class ServerConnection implements MessageFramer.Listener {
   }
 
   boolean usable() {
-    return phase == Phase.IDLE && socket != null && !framer.stopped();
+    return phase == Phase.IDLE && !framer.stopped();
   }
 
   byte txStatus() {
@@ -255,6 +376,33 @@ final class ServerConnection implements MessageFramer.Listener {
 
   Map<String, String> parameters() {
     return parameters;
+  }
+
+  Map<String, String> applied() {
+    return applied;
+  }
+
+  /** Whether this connection has the server-side statement; marks it used. */
+  boolean hasPrepared(String serverName) {
+    return prepared.get(serverName) != null;
+  }
+
+  /**
+   * Records a statement PgFleet is preparing here; returns the least recently used one to
+   * close when the connection holds more than {@code max}, else null.
+   */
+  String addPrepared(String serverName, int max) {
+    prepared.put(serverName, Boolean.TRUE);
+    if (prepared.size() > max) {
+      String eldest = prepared.keySet().iterator().next();
+      prepared.remove(eldest);
+      return eldest;
+    }
+    return null;
+  }
+
+  void forgetPrepared() {
+    prepared.clear();
   }
 
   int backendPid() {
@@ -302,6 +450,9 @@ final class ServerConnection implements MessageFramer.Listener {
     }
     runInternal(resetQuery).onComplete(ar -> {
       if (ar.succeeded() && usable()) {
+        // DISCARD ALL drops settings and prepared statements alike.
+        applied.clear();
+        prepared.clear();
         pool.release(this);
       } else {
         close();
@@ -309,20 +460,33 @@ final class ServerConnection implements MessageFramer.Listener {
     });
   }
 
+  /** Gives the connection back as it is (transaction mode: no reset between clients). */
+  void release() {
+    unlink();
+    if (clean()) {
+      pool.release(this);
+    } else {
+      close();
+    }
+  }
+
   /**
-   * Runs a simple query of PgFleet's own (a reset, the SETs that bring a session's
-   * parameters), reading and dropping its results. Fails with the server's error, if any.
-   * The connection must be clean; afterwards it is back in the phase it was in.
+   * Runs a simple query of PgFleet's own (a reset, the settings a session needs),
+   * reading and dropping its results; returns the rows of text columns it produced.
+   * Fails with the server's error, if any. The connection must be clean; afterwards it is
+   * back in the phase it was in.
    */
-  Future<Void> runInternal(String sql) {
+  Future<List<String[]>> runInternal(String sql) {
     if (!clean() || phase == Phase.INTERNAL) {
       return context.failedFuture(new IllegalStateException("server connection busy"));
     }
     afterInternal = phase;
     phase = Phase.INTERNAL;
+    applyIntercepts();
     internalError = null;
+    internalRows = new ArrayList<>();
     internalDone = context.promise();
-    ByteBuf q = channel.alloc().buffer(sql.length() * 3 + 6);
+    ByteBuf q = alloc(sql.length() * 3 + 6);
     FrontendMessages.query(q, sql);
     requestSent();
     write(q);
@@ -330,16 +494,60 @@ final class ServerConnection implements MessageFramer.Listener {
     return internalDone.future();
   }
 
+  private int onInternalMessage(byte type, ByteBuf buf, int offset, int length) {
+    switch (type) {
+      case PgProtocol.ERROR_RESPONSE:
+        internalError = ServerError.decode(buf, offset, length);
+        break;
+      case PgProtocol.PARAMETER_STATUS_RESPONSE:
+        trackParameter(buf, offset, length);
+        break;
+      case PgProtocol.DATA_ROW_RESPONSE:
+        internalRows.add(textColumns(buf, offset));
+        break;
+      case PgProtocol.READY_FOR_QUERY_RESPONSE:
+        txStatus = buf.getByte(offset + 5);
+        if (pendingReady > 0) {
+          pendingReady--;
+        }
+        if (pendingReady == 0) {
+          internalFinished();
+        }
+        break;
+      default:
+        break;
+    }
+    return MessageFramer.CONSUME;
+  }
+
+  private static String[] textColumns(ByteBuf buf, int offset) {
+    int n = buf.getUnsignedShort(offset + 5);
+    String[] cols = new String[n];
+    int pos = offset + 7;
+    for (int i = 0; i < n; i++) {
+      int len = buf.getInt(pos);
+      pos += 4;
+      if (len >= 0) {
+        cols[i] = buf.toString(pos, len, StandardCharsets.UTF_8);
+        pos += len;
+      }
+    }
+    return cols;
+  }
+
   private void internalFinished() {
-    Promise<Void> p = internalDone;
+    Promise<List<String[]>> p = internalDone;
+    List<String[]> rows = internalRows;
     internalDone = null;
+    internalRows = null;
     phase = afterInternal;
+    applyIntercepts();
     if (p != null) {
       if (internalError != null) {
         p.tryFail(new PgException(internalError.sqlState() != null ? internalError.sqlState() : SqlState.INTERNAL_ERROR,
           internalError.message() != null ? internalError.message() : "error from server", internalError.detail(), true));
       } else {
-        p.tryComplete();
+        p.tryComplete(rows);
       }
     }
   }
@@ -348,6 +556,10 @@ final class ServerConnection implements MessageFramer.Listener {
     if (phase != Phase.CLOSED) {
       socket.close();
     }
+  }
+
+  boolean closed() {
+    return phase == Phase.CLOSED;
   }
 
   private void onClosed() {
@@ -361,7 +573,7 @@ final class ServerConnection implements MessageFramer.Listener {
       return;
     }
     if (internalDone != null) {
-      Promise<Void> p = internalDone;
+      Promise<List<String[]>> p = internalDone;
       internalDone = null;
       p.tryFail(new PgException(SqlState.CONNECTION_FAILURE, "server connection closed"));
     }

@@ -108,7 +108,6 @@ final class ServerConnector {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("user", target.user());
     params.put("database", target.database());
-    params.put("application_name", "pgfleet");
     startup.begin(params);
     return promise.future();
   }

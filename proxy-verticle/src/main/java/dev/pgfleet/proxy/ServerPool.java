@@ -35,8 +35,11 @@ final class ServerPool {
   private final int maxSize;
   private final Map<Object, ArrayDeque<ServerConnection>> idleByLoop = new HashMap<>();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private final PreparedStatements statements = new PreparedStatements();
   private int size;
   private boolean closed;
+  /** The ParameterStatus values of the first connection's login, for clients logging in. */
+  private volatile Map<String, String> serverParameters;
 
   private record Waiter(ContextInternal context, Opener opener, Promise<ServerConnection> promise) {
   }
@@ -49,6 +52,22 @@ final class ServerPool {
 
   String name() {
     return name;
+  }
+
+  /** Called after each login; the first one fills the cache clients are greeted with. */
+  void learnParameters(Map<String, String> parameters) {
+    if (serverParameters == null) {
+      serverParameters = Map.copyOf(parameters);
+    }
+  }
+
+  /** What a server of this pool reported at login, or null before the first connection. */
+  Map<String, String> serverParameters() {
+    return serverParameters;
+  }
+
+  PreparedStatements statements() {
+    return statements;
   }
 
   ServerTarget target() {
@@ -188,8 +207,8 @@ final class ServerPool {
   }
 
   /** Cancels a waiter that gave up (client left); true if it was still waiting. */
-  synchronized boolean cancelWait(Promise<ServerConnection> promise) {
-    return waiters.removeIf(w -> w.promise == promise);
+  synchronized boolean cancelWait(Future<ServerConnection> future) {
+    return waiters.removeIf(w -> w.promise.future() == future);
   }
 
   void close(Consumer<Throwable> onWaiter) {

@@ -41,6 +41,16 @@ final class ProxyFixture implements AutoCloseable {
 
   /** As above, with the pool's server at serverPort (a real server, or a misbehaving one). */
   static ProxyFixture start(int poolSize, String extraGeneral, PgServer primary, int serverPort) {
+    return start("session", poolSize, extraGeneral, primary, serverPort);
+  }
+
+  /** In the given pool_mode ("session", "transaction", "statement"), against the main primary. */
+  static ProxyFixture start(String poolMode, int poolSize, String extraGeneral) {
+    PgServer primary = TestPostgres.cluster().primary();
+    return start(poolMode, poolSize, extraGeneral, primary, primary.port());
+  }
+
+  static ProxyFixture start(String poolMode, int poolSize, String extraGeneral, PgServer primary, int serverPort) {
     int port = freePort();
     String toml = """
       [general]
@@ -51,7 +61,7 @@ final class ProxyFixture implements AutoCloseable {
       %s
 
       [pools.%s]
-      pool_mode = "session"
+      pool_mode = "%s"
 
       [pools.%s.users.0]
       username = "%s"
@@ -78,7 +88,7 @@ final class ProxyFixture implements AutoCloseable {
       database = "%s"
       servers = [["127.0.0.1", %d, "primary"]]
       """.formatted(port, extraGeneral == null ? "" : extraGeneral,
-      TestUsers.DATABASE, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD, poolSize,
+      TestUsers.DATABASE, poolMode, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD, poolSize,
       TestUsers.DATABASE, TestUsers.MD5_USER, TestUsers.MD5_PASSWORD, poolSize,
       TestUsers.DATABASE, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD,
       TestUsers.DATABASE, TestUsers.TRUST_USER,

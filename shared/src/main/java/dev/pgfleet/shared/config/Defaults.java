@@ -72,6 +72,22 @@ final class Defaults {
     /** PgBouncer's default; run when a session-mode server connection goes back to the pool. */
     static final String SERVER_RESET_QUERY = "DISCARD ALL";
 
+    /**
+     * Period of the background probe ({@code healthcheck_interval}; PgCat has no background probe,
+     * it checks a connection at checkout only; the name is PgDog's). One second: a promotion of a
+     * role "auto" server and a replica falling behind are noticed within a second, while the cost
+     * stays negligible: one short query per server per second on a connection kept open (no new
+     * login per probe), a few hundred microseconds of server CPU. PgDog's 30 s would leave reads on
+     * a failed replica, or writes aimed at a demoted primary, for up to half a minute.
+     */
+    static final Duration HEALTHCHECK_INTERVAL = Duration.ofMillis(1_000);
+    /**
+     * Replica lag limits, 0 = off. PgCat has none, so a PgCat file keeps PgCat's behaviour; any
+     * threshold depends on how stale a read the application tolerates, which only it knows.
+     */
+    static final long MAX_REPLICA_LAG_BYTES = 0;
+    static final Duration MAX_REPLICA_LAG = Duration.ZERO;
+
     // Pool and user defaults (PgCat src/config.rs, Pool::default_* and User) -----------------
 
     static final PoolMode POOL_MODE = PoolMode.TRANSACTION;

@@ -15,6 +15,12 @@ import java.util.Optional;
  * @param healthcheckDelay               a connection used within this time skips the health check (ms)
  * @param shutdownTimeout                grace period for clients at shutdown (ms)
  * @param banTime                        how long a failed server is kept out of rotation (s)
+ * @param healthcheckInterval            period of the background health probe of every server (ms;
+ *                                       PgFleet addition, the name PgDog uses)
+ * @param maxReplicaLagBytes             replicas further behind the primary's WAL than this serve no
+ *                                       reads until they catch up; 0 = no limit (PgFleet addition)
+ * @param maxReplicaLag                  the same limit in time ({@code max_replica_lag_ms});
+ *                                       {@link Duration#ZERO} = no limit (PgFleet addition)
  * @param tcpKeepalivesIdle              idleness before the first keepalive probe (s)
  * @param tcpKeepalivesInterval          time between keepalive probes (s)
  * @param tcpUserTimeout                 Linux TCP_USER_TIMEOUT (ms)
@@ -43,6 +49,9 @@ public record General(
         Duration healthcheckDelay,
         Duration shutdownTimeout,
         Duration banTime,
+        Duration healthcheckInterval,
+        long maxReplicaLagBytes,
+        Duration maxReplicaLag,
         int workerThreads,
         Duration tcpKeepalivesIdle,
         int tcpKeepalivesCount,
@@ -59,6 +68,28 @@ public record General(
         Optional<Duration> autoreload,
         int preparedStatementsCacheSize) {
 
+    /** A copy listening on {@code port} (the demo binds where its servers let it). */
+    public General withPort(int port) {
+        return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
+                connectTimeout, idleTimeout, serverLifetime, idleClientInTransactionTimeout, healthcheckTimeout,
+                healthcheckDelay, shutdownTimeout, banTime, healthcheckInterval, maxReplicaLagBytes, maxReplicaLag,
+                workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
+                tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
+                prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
+                preparedStatementsCacheSize);
+    }
+
+    /** A copy with other health settings (tests and tools that shorten the probe cycle). */
+    public General withHealth(Duration healthcheckTimeout, Duration healthcheckInterval, Duration banTime) {
+        return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
+                connectTimeout, idleTimeout, serverLifetime, idleClientInTransactionTimeout, healthcheckTimeout,
+                healthcheckDelay, shutdownTimeout, banTime, healthcheckInterval, maxReplicaLagBytes, maxReplicaLag,
+                workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
+                tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
+                prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
+                preparedStatementsCacheSize);
+    }
+
     /** Client TLS is on when both the certificate and the key are set. */
     public boolean clientTlsEnabled() {
         return tlsCertificate.isPresent() && tlsPrivateKey.isPresent();
@@ -73,7 +104,9 @@ public record General(
                 + ", idleTimeout=" + idleTimeout + ", serverLifetime=" + serverLifetime
                 + ", idleClientInTransactionTimeout=" + idleClientInTransactionTimeout
                 + ", healthcheckTimeout=" + healthcheckTimeout + ", healthcheckDelay=" + healthcheckDelay
-                + ", shutdownTimeout=" + shutdownTimeout + ", banTime=" + banTime + ", workerThreads=" + workerThreads
+                + ", shutdownTimeout=" + shutdownTimeout + ", banTime=" + banTime
+                + ", healthcheckInterval=" + healthcheckInterval + ", maxReplicaLagBytes=" + maxReplicaLagBytes
+                + ", maxReplicaLag=" + maxReplicaLag + ", workerThreads=" + workerThreads
                 + ", tcpKeepalivesIdle=" + tcpKeepalivesIdle + ", tcpKeepalivesCount=" + tcpKeepalivesCount
                 + ", tcpKeepalivesInterval=" + tcpKeepalivesInterval + ", tcpUserTimeout=" + tcpUserTimeout
                 + ", tlsCertificate=" + tlsCertificate + ", tlsPrivateKey=" + tlsPrivateKey

@@ -37,6 +37,14 @@ final class GeneralBinder {
         Duration healthcheckDelay = s.millis("healthcheck_delay", Defaults.HEALTHCHECK_DELAY);
         Duration shutdownTimeout = s.millis("shutdown_timeout", Defaults.SHUTDOWN_TIMEOUT);
         Duration banTime = s.seconds("ban_time", Defaults.BAN_TIME);
+        Duration healthcheckInterval = s.millis("healthcheck_interval", Defaults.HEALTHCHECK_INTERVAL);
+        if (healthcheckInterval.isZero()) {
+            s.error("healthcheck_interval", "must be at least 1 (ms); the probe cannot be turned off");
+            healthcheckInterval = Defaults.HEALTHCHECK_INTERVAL;
+        }
+        long maxLagBytes = s.optLong("max_replica_lag_bytes", 0, Long.MAX_VALUE)
+                .orElse(Defaults.MAX_REPLICA_LAG_BYTES);
+        Duration maxLag = s.millis("max_replica_lag_ms", Defaults.MAX_REPLICA_LAG);
 
         int workerThreads = s.integer("worker_threads", Defaults.WORKER_THREADS, 1, 1024);
         Duration keepIdle = s.seconds("tcp_keepalives_idle", Defaults.TCP_KEEPALIVES_IDLE);
@@ -64,9 +72,10 @@ final class GeneralBinder {
         s.reportUnknownKeys();
         return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
                 connectTimeout, idleTimeout, serverLifetime, idleInTx, healthcheckTimeout, healthcheckDelay,
-                shutdownTimeout, banTime, workerThreads, keepIdle, keepCount, keepInterval, tcpUserTimeout,
-                tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, prometheus, prometheusPort,
-                logConnections, logDisconnections, autoreload, cacheSize);
+                shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
+                keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
+                serverResetQuery, prometheus, prometheusPort, logConnections, logDisconnections, autoreload,
+                cacheSize);
     }
 
     /** {@code server_tls_mode} if given, else derived from PgCat's two booleans. */

@@ -28,11 +28,12 @@ final class Overrides {
     static final List<String> GENERAL_KEYS = List.of("host", "port", "admin_username", "admin_password",
             "auth_type", "max_client_conn", "max_message_size", "connect_timeout", "idle_timeout",
             "server_lifetime", "idle_client_in_transaction_timeout", "healthcheck_timeout", "healthcheck_delay",
-            "shutdown_timeout", "ban_time", "worker_threads", "tcp_keepalives_idle", "tcp_keepalives_count",
-            "tcp_keepalives_interval", "tcp_user_timeout", "tls_certificate", "tls_private_key", "server_tls",
-            "verify_server_certificate", "server_tls_mode", "server_reset_query", "enable_prometheus_exporter",
-            "prometheus_exporter_port", "log_client_connections", "log_client_disconnections", "autoreload",
-            "prepared_statements", "prepared_statements_cache_size");
+            "shutdown_timeout", "ban_time", "healthcheck_interval", "max_replica_lag_bytes", "max_replica_lag_ms",
+            "worker_threads", "tcp_keepalives_idle", "tcp_keepalives_count", "tcp_keepalives_interval",
+            "tcp_user_timeout", "tls_certificate", "tls_private_key", "server_tls", "verify_server_certificate",
+            "server_tls_mode", "server_reset_query", "enable_prometheus_exporter", "prometheus_exporter_port",
+            "log_client_connections", "log_client_disconnections", "autoreload", "prepared_statements",
+            "prepared_statements_cache_size");
 
     /** Keys whose override text is used as is, so a password of digits stays a string. */
     private static final Set<String> STRING_KEYS = Set.of("host", "admin_username", "admin_password", "auth_type",

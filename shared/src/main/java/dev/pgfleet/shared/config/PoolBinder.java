@@ -44,6 +44,9 @@ final class PoolBinder {
         Duration connectTimeout = s.millis("connect_timeout", general.connectTimeout());
         Duration idleTimeout = s.millis("idle_timeout", general.idleTimeout());
         Duration serverLifetime = s.millis("server_lifetime", general.serverLifetime());
+        long maxLagBytes = s.optLong("max_replica_lag_bytes", 0, Long.MAX_VALUE)
+                .orElse(general.maxReplicaLagBytes());
+        Duration maxLag = s.millis("max_replica_lag_ms", general.maxReplicaLag());
         int cacheSize = s.integer("prepared_statements_cache_size", general.preparedStatementsCacheSize(), 0,
                 Integer.MAX_VALUE);
         boolean cleanup = s.bool("cleanup_server_connections", Defaults.CLEANUP_SERVER_CONNECTIONS);
@@ -55,8 +58,8 @@ final class PoolBinder {
         List<ShardConfig> shards = shards(s);
         s.reportUnknownKeys();
         return new PoolConfig(name, poolMode, defaultRole, lb, parser, rwSplitting, primaryReads, sharding,
-                automaticKey, keyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, cacheSize,
-                cleanup, plugins, users, shards);
+                automaticKey, keyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxLagBytes,
+                maxLag, cacheSize, cleanup, plugins, users, shards);
     }
 
     private static Optional<String> regex(Section s, String key) {

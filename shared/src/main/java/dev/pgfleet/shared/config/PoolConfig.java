@@ -10,6 +10,10 @@ import java.util.Optional;
  * pool override are resolved against {@code [general]}.
  *
  * @param name                        what clients pass as {@code database} in the StartupMessage
+ * @param maxReplicaLagBytes          {@code max_replica_lag_bytes}, resolved against {@code [general]};
+ *                                    0 = no limit
+ * @param maxReplicaLag               {@code max_replica_lag_ms}, resolved against {@code [general]};
+ *                                    {@link Duration#ZERO} = no limit
  * @param preparedStatementsCacheSize 0 = prepared statement caching disabled (PgCat semantics)
  * @param plugins                     PgCat plugin settings, kept unparsed (PgFleet runs no plugins)
  * @param users                       in index order
@@ -30,6 +34,8 @@ public record PoolConfig(
         Duration connectTimeout,
         Duration idleTimeout,
         Duration serverLifetime,
+        long maxReplicaLagBytes,
+        Duration maxReplicaLag,
         int preparedStatementsCacheSize,
         boolean cleanupServerConnections,
         Map<String, Object> plugins,
@@ -39,6 +45,22 @@ public record PoolConfig(
     public PoolConfig {
         users = List.copyOf(users);
         shards = List.copyOf(shards);
+    }
+
+    /** A copy with other shards (the demo points a file's pools at servers started on free ports). */
+    public PoolConfig withShards(List<ShardConfig> shards) {
+        return new PoolConfig(name, poolMode, defaultRole, loadBalancingMode, queryParserEnabled,
+                queryParserReadWriteSplitting, primaryReadsEnabled, shardingFunction, automaticShardingKey,
+                shardingKeyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxReplicaLagBytes,
+                maxReplicaLag, preparedStatementsCacheSize, cleanupServerConnections, plugins, users, shards);
+    }
+
+    /** A copy with other replica lag limits (0 / {@link Duration#ZERO} = no limit). */
+    public PoolConfig withMaxReplicaLag(long maxReplicaLagBytes, Duration maxReplicaLag) {
+        return new PoolConfig(name, poolMode, defaultRole, loadBalancingMode, queryParserEnabled,
+                queryParserReadWriteSplitting, primaryReadsEnabled, shardingFunction, automaticShardingKey,
+                shardingKeyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxReplicaLagBytes,
+                maxReplicaLag, preparedStatementsCacheSize, cleanupServerConnections, plugins, users, shards);
     }
 
     /** The user entry for a client login name. */
