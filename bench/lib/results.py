@@ -92,6 +92,8 @@ def record(args):
                 ("number of failed", "maximum number of tries")):
             key = re.sub(r"client \d+", "client N", line.strip())[:300]
             errors[key] = errors.get(key, 0) + 1
+    if not txns:
+        errors["no transaction completed (pgbench exit " + str(meta.get("rc")) + ")"] = 1
     row = dict(meta)
     row.update({
         "tps": tps, "transactions": txns, "failed": failed, "latency_avg_ms": lat_avg,
@@ -122,7 +124,10 @@ def med(values):
 
 
 def fmt(v, spec):
-    return format(v, spec) if v is not None else "-"
+    if v is not None:
+        return format(v, spec)
+    width = re.match(r"\d*", spec).group(0)
+    return "-".rjust(int(width)) if width else "-"
 
 
 def ratio(a, b):
@@ -171,8 +176,10 @@ def report(d):
     lines.append(title)
     lines.append(f"host: {meta.get('host')}")
     if meta.get("pgfleet_mode") == "session":
-        lines.append("NOTE: PgFleet ran in SESSION mode (transaction pooling not available), "
+        lines.append("NOTE: PgFleet ran in SESSION mode, "
                      f"pool_size={meta.get('pgfleet_pool_size')}: PgFleet rows are marked 'session'.")
+    for n in meta.get("notes") or []:
+        lines.append(f"NOTE: {n}")
     hdr = (f"{'workload':22} {'target':17} {'mode':11} {'cli':>4} {'TPS(med)':>10} {'p50 ms':>8} {'p99 ms':>8} "
            f"{'CPU us/tx':>9} {'TPS/PgB':>7} {'TPS/dir':>7} {'p50/PgB':>7} {'CPU/PgB':>7}  notes")
     lines.append(hdr)
@@ -283,17 +290,57 @@ def report(d):
         for a in agg.values():
             wr.writerow(a)
 
-    # Plot data: select-only TPS by client count, one block per protocol, columns per target.
+    write_plot(d, meta, agg)
+
+
+def write_plot(d, meta, agg):
+    """tps.dat (select-only TPS by client count) and tps.gp, a gnuplot script for tps.png with one
+    panel per protocol and a line per target that has data."""
+    targets = [("direct", "direct PostgreSQL", 7, "#7b3294"), ("pgbouncer", "PgBouncer", 5, "#008837"),
+               ("pgfleet", "PgFleet", 9, "#e66101")]
+    panels = []
     with open(os.path.join(d, "tps.dat"), "w") as fh:
+        block = 0
         for proto in ("simple", "extended", "prepared"):
-            fh.write(f"# {proto}\n# clients direct pgbouncer pgfleet\n")
-            clients = sorted({a["clients"] for a in agg.values() if a["group"] == "select"
-                              and a["protocol"] == proto})
-            for c in clients:
-                w = f"select-{proto}-{c}"
-                vals = [g(w, t, "tps") for t in ("direct", "pgbouncer", "pgfleet")]
-                fh.write(f"{c} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
+            pts = sorted((a["clients"], a["target"], a["tps"]) for a in agg.values()
+                         if a["group"] == "select" and a["protocol"] == proto and a["tps"] is not None)
+            if not pts:
+                continue
+            series = []
+            for col, (t, label, pt, color) in enumerate(targets, start=2):
+                if any(p[1] == t for p in pts):
+                    series.append((col, label, pt, color))
+            fh.write(f"# select-only -M {proto}: clients direct pgbouncer pgfleet (TPS, median of rounds)\n")
+            for c in sorted({p[0] for p in pts}):
+                vals = {p[1]: p[2] for p in pts if p[0] == c}
+                fh.write(f"{c} " + " ".join(f"{vals[t]:.1f}" if t in vals else "NaN" for t, _, _, _ in targets) + "\n")
             fh.write("\n\n")
+            panels.append((block, proto, series))
+            block += 1
+    if not panels:
+        return
+    sub = meta.get("started", "")
+    if meta.get("quick"):
+        sub += " - SMOKE RUN (--quick)"
+    if meta.get("pgfleet_mode") == "session":
+        sub += " - PgFleet in session mode"
+    gp = [
+        f'set terminal pngcairo size {500 * len(panels)},520 font "sans,10"',
+        'set output "tps.png"',
+        'set datafile missing "NaN"',
+        "set logscale x 2", "set xrange [0.8:260]", "set xtics (1, 10, 50, 200)", "set yrange [0:*]",
+        "set grid", "set key top right", 'set xlabel "clients (pgbench -S, -j 2)"',
+        'set ylabel "TPS (median of rounds)"',
+        f'set multiplot layout 1,{len(panels)} title "Select-only TPS by client count: direct PostgreSQL, '
+        f'PgBouncer (transaction), PgFleet ({meta.get("pgfleet_mode")})\\n{sub}"',
+    ]
+    for block, proto, series in panels:
+        gp.append(f'set title "-M {proto}"')
+        gp.append("plot " + ", ".join(
+            f'"tps.dat" index {block} using 1:{col} with linespoints lw 2 pt {pt} lc rgb "{color}" title "{label}"'
+            for col, label, pt, color in series))
+    gp.append("unset multiplot")
+    open(os.path.join(d, "tps.gp"), "w").write("\n".join(gp) + "\n")
 
 
 def main():

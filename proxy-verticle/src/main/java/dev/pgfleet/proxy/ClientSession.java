@@ -66,6 +66,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private Map<String, String> settings;
   /** The client ran something that may change its settings: read them back at the end. */
   private boolean settingsDirty;
+  /** Custom ("prefix.name") settings the client has SET, read back by name. */
+  private final java.util.Set<String> customSettings = new java.util.LinkedHashSet<>();
   /** Transaction mode: the client's named statements, by the client's name. */
   private final Map<String, PreparedStatements.Statement> statements = new java.util.HashMap<>();
   /** Transaction mode: requests sent and not yet answered, to match responses. */
@@ -125,6 +127,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       serverNeedsFlush = false;
       server.flush();
     }
+    if (clientNeedsFlush) {
+      // Answers PgFleet made itself, or synthetic responses written while reading the client.
+      clientNeedsFlush = false;
+      flushClient();
+    }
   }
 
   @Override
@@ -147,6 +154,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   /** The hot path: only the message types that say where the server stands are read. */
   private int onSessionMessage(byte type, ByteBuf buf, int offset, int length) {
+    if (log.isTraceEnabled()) {
+      log.trace("FE=> {} (server {}, waiting {}, discard {})", (char) type, server != null, waiting, discardToSync);
+    }
     if (type == PgProtocol.TERMINATE_REQUEST) {
       // Terminate ends the client, not the pooled server connection.
       close();
@@ -161,15 +171,19 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (mode == PoolMode.SESSION) {
       return onSessionModeMessage(type);
     }
-    if (type == PgProtocol.QUERY_REQUEST) {
-      int local = localCommand(buf, offset, length);
+    if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST) {
+      int local = localCommand(type, buf, offset, length);
       if (local != -1) {
         return local;
       }
     }
     if (server == null) {
       acquireForTransaction();
-      return MessageFramer.STOP;
+      if (server == null || waiting || discardToSync) {
+        // Not at once (the common case when the pool has an idle connection on this loop
+        // with the right settings is at once): the message waits in the framer.
+        return discardToSync ? discardUntilSync(type) : MessageFramer.STOP;
+      }
     }
     return onTransactionModeMessage(type, buf, offset, length);
   }
@@ -196,7 +210,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ServerConnection s = server;
     switch (type) {
       case PgProtocol.QUERY_REQUEST:
-        noteSessionCommand(buf, offset, length);
+        noteSessionCommand(buf, offset + 5, offset + length - 1);
         requests.add(RequestQueue.QUERY, false);
         s.requestSent();
         return MessageFramer.FORWARD;
@@ -228,6 +242,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private int onParse(ByteBuf buf, int offset, int length) {
     server.extendedSent();
+    noteSessionCommand(buf, ExtendedMessages.parseQueryStart(buf, offset, length), offset + length - 1);
     if (ExtendedMessages.firstNameEmpty(buf, offset)) {
       requests.add(RequestQueue.PARSE, false);
       return MessageFramer.FORWARD;
@@ -330,41 +345,60 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    *
    * @return CONSUME when answered here, -1 to go on
    */
-  private int localCommand(ByteBuf buf, int offset, int length) {
+  private int localCommand(byte type, ByteBuf buf, int offset, int length) {
+    boolean query = type == PgProtocol.QUERY_REQUEST;
+    int from = query ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
     int end = offset + length - 1;
-    int k = ExtendedMessages.firstKeyword(buf, offset, length);
+    int k = ExtendedMessages.firstKeywordFrom(buf, from, end);
     if (k < 0) {
       return -1;
     }
-    if (ExtendedMessages.isKeyword(buf, k, end, "DEALLOCATE")) {
-      int w = ExtendedMessages.nextWord(buf, k, end);
-      if (ExtendedMessages.isKeyword(buf, w, end, "PREPARE")) {
-        w = ExtendedMessages.nextWord(buf, w, end);
-      }
-      String tag;
-      if (ExtendedMessages.isKeyword(buf, w, end, "ALL")) {
-        statements.clear();
-        tag = "DEALLOCATE ALL";
-      } else {
-        String rest = ExtendedMessages.queryText(buf, offset, length).substring(w - offset - 5).trim();
-        rest = rest.endsWith(";") ? rest.substring(0, rest.length() - 1).trim() : rest;
-        if (rest.startsWith("\"") && rest.endsWith("\"") && rest.length() > 1) {
-          rest = rest.substring(1, rest.length() - 1).replace("\"\"", "\"");
-        }
-        if (statements.remove(rest) == null) {
-          return answerLocally(new PgException("26000", "prepared statement \"" + rest + "\" does not exist", null, false), null);
-        }
-        tag = "DEALLOCATE";
-      }
-      return answerLocally(null, tag);
-    }
     if (ExtendedMessages.isKeyword(buf, k, end, "PREPARE") || ExtendedMessages.isKeyword(buf, k, end, "EXECUTE")) {
-      return answerLocally(new PgException(SqlState.FEATURE_NOT_SUPPORTED,
+      PgException refused = new PgException(SqlState.FEATURE_NOT_SUPPORTED,
         "SQL-level PREPARE and EXECUTE are not supported in transaction pooling mode",
         "Use protocol-level prepared statements (your driver's prepared statements), which PgFleet supports, "
-          + "or pool_mode = \"session\".", false), null);
+          + "or pool_mode = \"session\".", false);
+      return query ? answerLocally(refused, null) : refuseExtended(refused);
     }
-    return -1;
+    if (!query || !ExtendedMessages.isKeyword(buf, k, end, "DEALLOCATE")) {
+      return -1;
+    }
+    int w = ExtendedMessages.nextWord(buf, k, end);
+    if (ExtendedMessages.isKeyword(buf, w, end, "PREPARE")) {
+      w = ExtendedMessages.nextWord(buf, w, end);
+    }
+    String tag;
+    if (ExtendedMessages.isKeyword(buf, w, end, "ALL")) {
+      statements.clear();
+      tag = "DEALLOCATE ALL";
+    } else {
+      String rest = buf.toString(w, end - w, java.nio.charset.StandardCharsets.UTF_8).trim();
+      rest = rest.endsWith(";") ? rest.substring(0, rest.length() - 1).trim() : rest;
+      if (rest.startsWith("\"") && rest.endsWith("\"") && rest.length() > 1) {
+        rest = rest.substring(1, rest.length() - 1).replace("\"\"", "\"");
+      }
+      if (statements.remove(rest) == null) {
+        return answerLocally(new PgException("26000", "prepared statement \"" + rest + "\" does not exist", null, false), null);
+      }
+      tag = "DEALLOCATE";
+    }
+    return answerLocally(null, tag);
+  }
+
+  /**
+   * An extended-protocol batch PgFleet refuses: the error now, then (as PostgreSQL after an
+   * error) the client's messages up to Sync are dropped and Sync gets ReadyForQuery.
+   */
+  private int refuseExtended(PgException error) {
+    if (!requests.isEmpty()) {
+      return -1;   // responses to earlier requests are still coming: let the server answer in order
+    }
+    ByteBuf out = channel.alloc().buffer(256);
+    BackendMessages.errorResponse(out, error);
+    writeClient(out);
+    clientNeedsFlush = true;
+    discardToSync = true;
+    return MessageFramer.CONSUME;
   }
 
   /** Answers a Query without the server: an error or a command tag, then ReadyForQuery. */
@@ -389,17 +423,46 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * A Query that may change session state: its settings are read back when the transaction
    * ends (SET, RESET, DISCARD), and DISCARD ALL/PLANS drops the server's prepared statements.
    */
-  private void noteSessionCommand(ByteBuf buf, int offset, int length) {
-    int end = offset + length - 1;
-    int k = ExtendedMessages.firstKeyword(buf, offset, length);
+  private void noteSessionCommand(ByteBuf buf, int from, int end) {
+    int k = ExtendedMessages.firstKeywordFrom(buf, from, end);
     if (k < 0) {
       return;
     }
     if (ExtendedMessages.isKeyword(buf, k, end, "SET") || ExtendedMessages.isKeyword(buf, k, end, "RESET")) {
       settingsDirty = true;
+      noteCustomSetting(buf, ExtendedMessages.nextWord(buf, k, end), end);
     } else if (ExtendedMessages.isKeyword(buf, k, end, "DISCARD")) {
       settingsDirty = true;
       server.forgetPrepared();
+    } else if (ExtendedMessages.isKeyword(buf, k, end, "DEALLOCATE")) {
+      // DEALLOCATE through the extended protocol reaches the server and drops PgFleet's names there.
+      server.forgetPrepared();
+      statements.clear();
+    }
+  }
+
+  /**
+   * Custom settings ("prefix.name") are placeholders that pg_settings does not list, so the
+   * names a client SETs are remembered and read back by name.
+   */
+  private void noteCustomSetting(ByteBuf buf, int from, int end) {
+    int i = from;
+    if (ExtendedMessages.isKeyword(buf, i, end, "SESSION")) {
+      i = ExtendedMessages.nextWord(buf, i, end);
+    }
+    int start = i;
+    boolean dotted = false;
+    while (i < end) {
+      byte b = buf.getByte(i);
+      if (b == '.') {
+        dotted = true;
+      } else if (!(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '$')) {
+        break;
+      }
+      i++;
+    }
+    if (dotted && customSettings.size() < 100) {
+      customSettings.add(buf.toString(start, i - start, java.nio.charset.StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT));
     }
   }
 
@@ -661,6 +724,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private void acquireForTransaction() {
     waiting = true;
     acquire(false).onComplete(ar -> {
+      log.trace("acquired for transaction: {}", ar.succeeded() ? "ok" : ar.cause().toString());
       if (state == State.CLOSED) {
         return;
       }
@@ -726,14 +790,20 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   }
 
   @Override
+  public boolean allowReady(byte txStatus) {
+    if (mode == PoolMode.STATEMENT && txStatus != PgProtocol.TX_IDLE) {
+      // As PgBouncer: statement pooling cannot keep a transaction open across statements.
+      // The error replaces the ReadyForQuery, so the client sees it on the statement itself.
+      fatal(new PgException(SqlState.FEATURE_NOT_SUPPORTED, "transaction blocks not allowed in statement pooling mode"));
+      return false;
+    }
+    return true;
+  }
+
+  @Override
   public void serverReady(byte txStatus) {
     if (mode == PoolMode.SESSION) {
       return;   // session mode keeps the server connection until the client leaves
-    }
-    if (mode == PoolMode.STATEMENT && txStatus != PgProtocol.TX_IDLE) {
-      // As PgBouncer: statement pooling cannot keep a transaction open across statements.
-      fatal(new PgException(SqlState.FEATURE_NOT_SUPPORTED, "transaction blocks not allowed in statement pooling mode"));
-      return;
     }
     if (txStatus == PgProtocol.TX_IDLE && requests.isEmpty() && server.clean()) {
       endOfTransaction();
@@ -746,6 +816,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * (they survive only if the transaction committed, which the server knows best).
    */
   private void endOfTransaction() {
+    // Unlinked, the server's read-complete no longer reaches us: flush the answer now.
+    if (clientNeedsFlush) {
+      clientNeedsFlush = false;
+      flushClient();
+    }
     ServerConnection s = server;
     if (!settingsDirty) {
       server = null;
@@ -754,12 +829,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     settingsDirty = false;
     waiting = true;
-    s.runInternal(SessionSettings.CAPTURE_SQL).onComplete(ar -> {
+    s.runInternal(SessionSettings.captureSql(customSettings)).onComplete(ar -> {
       waiting = false;
       if (ar.succeeded()) {
         Map<String, String> now = new java.util.LinkedHashMap<>();
         for (String[] row : ar.result()) {
-          now.put(row[0].toLowerCase(java.util.Locale.ROOT), row[1]);
+          if (row[1] != null) {
+            now.put(row[0].toLowerCase(java.util.Locale.ROOT), row[1]);
+          }
         }
         settings = now;
         s.applied().clear();

@@ -44,6 +44,11 @@ final class ServerConnection implements MessageFramer.Listener {
     /** A run of server messages for the client; the peer owns it. */
     void serverBytes(ByteBuf run);
 
+    /** ReadyForQuery arrived: false to drop it (the session is ending with an error instead). */
+    default boolean allowReady(byte txStatus) {
+      return true;
+    }
+
     /** ReadyForQuery was forwarded. */
     void serverReady(byte txStatus);
 
@@ -174,6 +179,9 @@ final class ServerConnection implements MessageFramer.Listener {
 
   @Override
   public int onMessage(byte type, ByteBuf buf, int offset, int length) {
+    if (log.isTraceEnabled()) {
+      log.trace("<=BE {} ({}, queue {})", (char) type, phase, requests == null ? "-" : requests.size());
+    }
     switch (phase) {
       case STARTUP:
         return startup.onMessage(type, buf, offset, length);
@@ -312,6 +320,9 @@ final class ServerConnection implements MessageFramer.Listener {
     // Forward what came before and the ReadyForQuery itself, then tell the session, which
     // may unlink (transaction mode) before anything else is read.
     framer.flushRun();
+    if (!p.allowReady(status)) {
+      return MessageFramer.CONSUME;
+    }
     p.serverBytes(buf.retainedSlice(offset, length));
     p.serverReady(status);
     return MessageFramer.CONSUME;

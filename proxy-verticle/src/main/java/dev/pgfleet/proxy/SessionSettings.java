@@ -19,8 +19,24 @@ final class SessionSettings {
   private static final List<String> NOT_SETTINGS = List.of("user", "database", "options", "replication");
 
   /** What pg_settings reports as set in this session (SET, set_config, RESET undoes it). */
-  static final String CAPTURE_SQL =
+  private static final String CAPTURE_SQL =
     "SELECT name, pg_catalog.current_setting(name) FROM pg_catalog.pg_settings WHERE source = 'session'";
+
+  /**
+   * The query reading back a session's settings: pg_settings' session-level ones, and the
+   * custom ("prefix.name") placeholders it does not list, by name.
+   */
+  static String captureSql(java.util.Collection<String> customNames) {
+    if (customNames.isEmpty()) {
+      return CAPTURE_SQL;
+    }
+    StringBuilder sql = new StringBuilder(CAPTURE_SQL);
+    for (String name : customNames) {
+      sql.append(" UNION ALL SELECT ").append(literal(name)).append(", pg_catalog.current_setting(")
+        .append(literal(name)).append(", true)");
+    }
+    return sql.toString();
+  }
 
   private SessionSettings() {
   }

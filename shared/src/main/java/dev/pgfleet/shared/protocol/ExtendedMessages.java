@@ -129,8 +129,12 @@ public final class ExtendedMessages {
    * Query for the few commands it must see (SET, RESET, DISCARD, DEALLOCATE, PREPARE...).
    */
   public static int firstKeyword(ByteBuf buf, int offset, int length) {
-    int i = offset + 5;
-    int end = offset + length;
+    return firstKeywordFrom(buf, offset + 5, offset + length);
+  }
+
+  /** As {@link #firstKeyword}, for SQL starting at {@code from}: a Parse's query text. */
+  public static int firstKeywordFrom(ByteBuf buf, int from, int end) {
+    int i = from;
     while (i < end) {
       byte b = buf.getByte(i);
       if (b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == ';') {
@@ -203,6 +207,12 @@ public final class ExtendedMessages {
       i++;
     }
     return i;
+  }
+
+  /** Where a Parse message's query text starts (after the statement name). */
+  public static int parseQueryStart(ByteBuf buf, int offset, int length) {
+    int nul = buf.indexOf(offset + 5, offset + length, (byte) 0);
+    return nul < 0 ? offset + length : nul + 1;
   }
 
   /** The SQL text of a Query message. */

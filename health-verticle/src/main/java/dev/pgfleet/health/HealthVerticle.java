@@ -1,0 +1,344 @@
+package dev.pgfleet.health;
+
+import dev.pgfleet.shared.config.PgFleetConfig;
+import dev.pgfleet.shared.config.PoolConfig;
+import dev.pgfleet.shared.config.ServerConfig;
+import dev.pgfleet.shared.config.ShardConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Probes every server of every shard of every pool, decides bans, lag and the primary of each
+ * shard, and publishes an immutable {@link HealthSnapshot}: on {@link HealthView#current()} for
+ * the proxy of this process, and on the event bus at {@value #SNAPSHOT_ADDRESS} (codec
+ * {@value HealthSnapshotCodec#NAME}) for everything else. Deploy one instance per process,
+ * before the proxy: {@link #start()} completes once the first round is published.
+ *
+ * <h2>A probe round</h2>
+ * Every {@code healthcheck_interval}, each distinct (server, database, login) of the
+ * configuration is probed at once (see {@link ServerProbe}; logins from {@link ProbeCredentials},
+ * the pool's first user by default, as PgCat). The next round starts an interval after this one
+ * started, or at once if it took longer (at most {@code healthcheck_timeout}): rounds never overlap.
+ *
+ * <h2>Decisions</h2>
+ * <ul>
+ *   <li>Primary: the reachable server out of recovery, role {@code primary} before role
+ *       {@code auto}; after a promotion of an {@code auto} server the next round names it
+ *       (see {@link ShardEvaluator#primary}).</li>
+ *   <li>A failed probe (connect refused or timed out, login refused, query error or timeout)
+ *       bans the server for {@code ban_time}; a server still failing when its ban ends is banned
+ *       again by the next round. The primary is never banned: a failed primary is reported
+ *       with {@link ShardHealth#primaryReachable()} false, since writes have nowhere else to go
+ *       and the proxy should fail them with a clear error rather than "no server".</li>
+ *   <li>Lag: bytes are the primary's {@code pg_current_wal_lsn()} minus the standby's
+ *       {@code pg_last_wal_replay_lsn()}; time comes from the primary's WAL history
+ *       ({@link LagHistory}, which explains why not the replay timestamp). A standby over
+ *       {@code max_replica_lag_bytes} or {@code max_replica_lag_ms} (the pool's values) is
+ *       lagging: no reads, no ban, back on the first round under both limits.</li>
+ *   <li>With no usable replica, reads go to the primary ({@link ShardHealth#readTargets()}
+ *       explains why not PgCat's clearing of the ban list).</li>
+ * </ul>
+ *
+ * A ban placed or lifted by anyone (the proxy on a failed connect, an admin command) publishes a
+ * new snapshot at once, re-evaluated from the last round's results.
+ */
+public final class HealthVerticle extends VerticleBase {
+
+    /** Where snapshots are published, each round and on every change of bans. */
+    public static final String SNAPSHOT_ADDRESS = "pgfleet.health.snapshot";
+
+    private static final Logger LOG = LoggerFactory.getLogger(HealthVerticle.class);
+
+    private final ProbeCredentials credentials;
+    private final Clock clock;
+    private BanRegistry bans;
+    private volatile PgFleetConfig config;
+
+    // Owned by this verticle's context.
+    private HealthView view;
+    private boolean codecRegistered;
+    private final Map<ProbeTarget, ServerProbe> probes = new HashMap<>();
+    private final Map<ServerKey, LagHistory> histories = new HashMap<>();
+    private final Map<String, ServerKey> lastPrimaries = new HashMap<>();
+    private Map<ProbeTarget, ProbeResult> lastResults = Map.of();
+    /** The configuration {@link #lastResults} were probed with; republishing uses it, not a newer one. */
+    private PgFleetConfig probedConfig;
+    private HealthSnapshot published = HealthSnapshot.EMPTY;
+    private long version;
+    private boolean roundRunning;
+    private boolean stopped;
+    private long timer = -1;
+    private final BanRegistry.Listener banListener = b -> {
+        if (context != null) {
+            context.runOnContext(v -> republish());
+        }
+    };
+
+    /** Probes with each pool's first user, bans in the {@link HealthView}'s registry. */
+    public HealthVerticle(PgFleetConfig config) {
+        this(config, ProbeCredentials.firstUser(), null, Clock.systemUTC());
+    }
+
+    /**
+     * @param bans  the registry to use and install in the {@link HealthView}; null = the view's own
+     * @param clock for {@link ServerHealth#lastChecked()} and snapshot times (lag uses nanoTime)
+     */
+    public HealthVerticle(PgFleetConfig config, ProbeCredentials credentials, BanRegistry bans, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.credentials = Objects.requireNonNull(credentials, "credentials");
+        this.bans = bans;
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    @Override
+    public Future<?> start() {
+        codecRegistered = HealthSnapshotCodec.register(vertx.eventBus());
+        view = HealthView.of(vertx);
+        if (bans != null) {
+            view.useBans(bans);
+        } else {
+            bans = view.bans();
+        }
+        bans.addListener(banListener);
+        return round();
+    }
+
+    @Override
+    public Future<?> stop() {
+        stopped = true;
+        vertx.cancelTimer(timer);
+        bans.removeListener(banListener);
+        if (codecRegistered) {
+            vertx.eventBus().unregisterDefaultCodec(HealthSnapshot.class);
+        }
+        List<Future<Void>> closing = new ArrayList<>();
+        probes.values().forEach(p -> closing.add(p.close()));
+        probes.clear();
+        return Future.join(closing);
+    }
+
+    /**
+     * Takes a new configuration (a reload): the next round probes its servers with its settings,
+     * and starts now. Probes of servers no longer listed are closed. Safe from any thread.
+     */
+    public void updateConfig(PgFleetConfig newConfig) {
+        config = Objects.requireNonNull(newConfig, "newConfig");
+        if (context != null) {
+            context.runOnContext(v -> {
+                if (!stopped && !roundRunning) {
+                    vertx.cancelTimer(timer);
+                    round();
+                }
+            });
+        }
+    }
+
+    /** The view this verticle publishes to (the same as {@code HealthView.of(vertx)}). */
+    public HealthView view() {
+        return view;
+    }
+
+    // ------------------------------------------------------------------ rounds
+
+    private Future<Void> round() {
+        roundRunning = true;
+        long started = System.nanoTime();
+        PgFleetConfig c = config;
+        Duration timeout = c.general().healthcheckTimeout();
+        Set<ProbeTarget> targets = targets(c);
+        probes.keySet().removeIf(t -> {
+            if (!targets.contains(t)) {
+                probes.get(t).close();
+                return true;
+            }
+            return false;
+        });
+        List<ProbeTarget> order = new ArrayList<>(targets);
+        List<Future<ProbeResult>> running = new ArrayList<>();
+        for (ProbeTarget t : order) {
+            running.add(probes.computeIfAbsent(t, x -> new ServerProbe(x, clock)).probe(vertx, timeout));
+        }
+        Promise<Void> done = Promise.promise();
+        Future.join(running).onComplete(ar -> {
+            if (stopped) {
+                // Probes cut short by stop(): their failures say nothing about the servers.
+                roundRunning = false;
+                done.complete();
+                return;
+            }
+            try {
+                Map<ProbeTarget, ProbeResult> results = new HashMap<>();
+                for (int i = 0; i < order.size(); i++) {
+                    results.put(order.get(i), running.get(i).result());
+                }
+                afterProbes(c, results);
+            } catch (RuntimeException e) {
+                LOG.error("health round failed", e);
+            } finally {
+                roundRunning = false;
+                scheduleNext(c, started);
+                done.complete();
+            }
+        });
+        return done.future();
+    }
+
+    private void scheduleNext(PgFleetConfig c, long startedNanos) {
+        if (stopped) {
+            return;
+        }
+        long elapsed = (System.nanoTime() - startedNanos) / 1_000_000;
+        long delay = Math.max(1, c.general().healthcheckInterval().toMillis() - elapsed);
+        timer = vertx.setTimer(delay, id -> round());
+    }
+
+    private void afterProbes(PgFleetConfig c, Map<ProbeTarget, ProbeResult> results) {
+        lastResults = results;
+        probedConfig = c;
+        bans.expire();
+        // Primary WAL histories first: lag of every shard is measured against them.
+        results.forEach((t, r) -> {
+            if (r.reachable() && !r.inRecovery()) {
+                histories.computeIfAbsent(t.server(), k -> new LagHistory()).record(r.currentLsn(), r.atNanos());
+            }
+        });
+        // Bans for failed probes, once per round, never for a shard's primary.
+        Set<ServerKey> primaries = new LinkedHashSet<>();
+        forEachShard(c, (pool, shard, byServer) -> {
+            Optional<ServerKey> primary = ShardEvaluator.primary(shard, byServer::get,
+                    Optional.ofNullable(lastPrimaries.get(shardId(pool, shard))));
+            primary.ifPresent(p -> {
+                primaries.add(p);
+                ServerKey before = lastPrimaries.put(shardId(pool, shard), p);
+                if (before != null && !before.equals(p)) {
+                    LOG.warn("pool {} shard {}: the primary is now {} (was {})", pool.name(), shard.index(), p, before);
+                }
+            });
+        });
+        Duration banTime = c.general().banTime();
+        results.forEach((t, r) -> {
+            if (!r.reachable() && !primaries.contains(t.server())) {
+                if (!bans.isBanned(t.server())) {
+                    LOG.warn("{}: health check failed, banned for {} s: {}", t.server(), banTime.toSeconds(),
+                            r.error().orElse("?"));
+                }
+                bans.ban(t.server(), banTime, "health check failed: " + r.error().orElse("?"));
+            }
+        });
+        publish(c);
+    }
+
+    /** After a ban change between rounds: same probe results, fresh bans. */
+    private void republish() {
+        if (!stopped && !roundRunning && probedConfig != null) {
+            publish(probedConfig);
+        }
+    }
+
+    private void publish(PgFleetConfig c) {
+        Map<String, List<ShardHealth>> pools = new LinkedHashMap<>();
+        ProbeResult notProbed = ProbeResult.failed("not probed yet", System.nanoTime(), clock.instant());
+        forEachShard(c, (pool, shard, byServer) -> {
+            Optional<ServerKey> primary = Optional.ofNullable(lastPrimaries.get(shardId(pool, shard)))
+                    .filter(p -> shard.servers().stream().anyMatch(s -> ServerKey.of(s).equals(p)));
+            LagHistory history = primary.map(histories::get).orElse(null);
+            if (history == null) {
+                history = new LagHistory();
+            }
+            pools.computeIfAbsent(pool.name(), k -> new ArrayList<>()).add(ShardEvaluator.evaluate(pool.name(), shard,
+                    pool.maxReplicaLagBytes(), pool.maxReplicaLag(), byServer::get, primary, history, bans,
+                    notProbed));
+        });
+        HealthSnapshot snapshot = new HealthSnapshot(++version, clock.instant(), pools, bans.bans());
+        logChanges(published, snapshot);
+        published = snapshot;
+        view.publish(snapshot);
+        vertx.eventBus().publish(SNAPSHOT_ADDRESS, snapshot);
+    }
+
+    private static void logChanges(HealthSnapshot before, HealthSnapshot after) {
+        after.pools().forEach((pool, shards) -> {
+            for (ShardHealth s : shards) {
+                Optional<ShardHealth> old = before.shard(pool, s.index());
+                List<ServerKey> oldLagging = old.map(ShardHealth::lagging).orElse(List.of());
+                for (ServerKey k : s.lagging()) {
+                    if (!oldLagging.contains(k)) {
+                        ServerHealth h = s.health(k).orElseThrow();
+                        LOG.warn("pool {} shard {}: {} is lagging ({} bytes, {} ms): no reads until it catches up",
+                                pool, s.index(), k, h.lagBytes(), h.lagMillis());
+                    }
+                }
+                if (old.isPresent() && old.get().primaryReachable() != s.primaryReachable()) {
+                    LOG.warn("pool {} shard {}: primary {} is {}", pool, s.index(),
+                            s.primary().map(ServerKey::toString).orElse("(none)"),
+                            s.primaryReachable() ? "reachable again" : "unreachable");
+                }
+                if (old.isPresent() && old.get().readsOnPrimary() != s.readsOnPrimary()) {
+                    LOG.warn("pool {} shard {}: {}", pool, s.index(), s.readsOnPrimary()
+                            ? "no usable replica, reads go to the primary" : "replicas serve reads again");
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ configuration walk
+
+    @FunctionalInterface
+    private interface ShardVisitor {
+        void visit(PoolConfig pool, ShardConfig shard, Map<ServerKey, ProbeResult> byServer);
+    }
+
+    /** Visits every shard with the last results of its servers, as probed with the pool's login. */
+    private void forEachShard(PgFleetConfig c, ShardVisitor visitor) {
+        for (PoolConfig pool : c.pools().values()) {
+            ProbeCredentials.Login login = credentials.forPool(pool);
+            for (ShardConfig shard : pool.shards()) {
+                Map<ServerKey, ProbeResult> byServer = new HashMap<>();
+                for (ServerConfig s : shard.servers()) {
+                    ProbeResult r = lastResults.get(target(c, login, shard, s));
+                    if (r != null) {
+                        byServer.put(ServerKey.of(s), r);
+                    }
+                }
+                visitor.visit(pool, shard, byServer);
+            }
+        }
+    }
+
+    private Set<ProbeTarget> targets(PgFleetConfig c) {
+        Set<ProbeTarget> targets = new LinkedHashSet<>();
+        for (PoolConfig pool : c.pools().values()) {
+            ProbeCredentials.Login login = credentials.forPool(pool);
+            for (ShardConfig shard : pool.shards()) {
+                for (ServerConfig s : shard.servers()) {
+                    targets.add(target(c, login, shard, s));
+                }
+            }
+        }
+        return targets;
+    }
+
+    private static ProbeTarget target(PgFleetConfig c, ProbeCredentials.Login login, ShardConfig shard,
+                                      ServerConfig s) {
+        return new ProbeTarget(ServerKey.of(s), shard.database(), login, c.general().serverTlsMode());
+    }
+
+    private static String shardId(PoolConfig pool, ShardConfig shard) {
+        return pool.name() + "#" + shard.index();
+    }
+}

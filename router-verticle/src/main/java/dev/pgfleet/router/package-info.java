@@ -1,0 +1,15 @@
+/**
+ * Routing logic called inline by the proxy on its event loops: plain Java, no Vert.x.
+ *
+ * <ul>
+ *   <li>{@link dev.pgfleet.router.QueryClassifier}: SQL text to {@link dev.pgfleet.router.Classification}
+ *       (route, transaction control, session state, PgFleet commands, comment hints), cached.</li>
+ *   <li>{@link dev.pgfleet.router.LoadBalancer}: random, round robin or least outstanding
+ *       connections over the healthy candidates, with weights.</li>
+ *   <li>{@link dev.pgfleet.router.PgFleetCommand}: {@code SET SERVER ROLE}, {@code SET SHARD} and the rest,
+ *       in PgCat's spellings.</li>
+ * </ul>
+ *
+ * Everything else in the package is implementation and package-private.
+ */
+package dev.pgfleet.router;
