@@ -76,6 +76,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private boolean waiting;
   /** After an error PgFleet raised itself: drop the client's messages up to Sync. */
   private boolean discardToSync;
+  private long idleInTransactionTimer;
 
   ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
     this.verticle = verticle;
@@ -99,6 +100,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   ContextInternal context() {
     return context;
+  }
+
+  /** For debugging hangs: where this session stands. */
+  String describe() {
+    return System.identityHashCode(this) + " state=" + state + " server=" + (server != null) + " waiting=" + waiting
+      + " discard=" + discardToSync + " stopped=" + framer.stopped() + " buffered=" + framer.buffered()
+      + " requests=" + requests.size() + " head=" + (char) requests.peekKind() + " clientFlush=" + clientNeedsFlush
+     ;
   }
 
   int cancelSecret() {
@@ -154,8 +163,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   /** The hot path: only the message types that say where the server stands are read. */
   private int onSessionMessage(byte type, ByteBuf buf, int offset, int length) {
+    if (idleInTransactionTimer != 0) {
+      context.owner().cancelTimer(idleInTransactionTimer);
+      idleInTransactionTimer = 0;
+    }
     if (log.isTraceEnabled()) {
-      log.trace("FE=> {} (server {}, waiting {}, discard {})", (char) type, server != null, waiting, discardToSync);
+      log.trace("[{}] FE=> {} (server {}, waiting {}, discard {}) {}", System.identityHashCode(this), (char) type,
+        server != null, waiting, discardToSync,
+        buf.toString(offset + 5, Math.min(length - 5, 60), java.nio.charset.StandardCharsets.UTF_8).replace('\0', '|'));
     }
     if (type == PgProtocol.TERMINATE_REQUEST) {
       // Terminate ends the client, not the pooled server connection.
@@ -466,6 +481,27 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
   }
 
+  /**
+   * idle_client_in_transaction_timeout: a client that leaves a transaction open and sends
+   * nothing holds a server connection others wait for; past the limit it is disconnected
+   * with PostgreSQL's own SQLSTATE for idle_in_transaction_session_timeout (25P03).
+   */
+  private void armIdleInTransaction() {
+    long timeout = runtime.config().general().idleClientInTransactionTimeout().toMillis();
+    if (timeout <= 0) {
+      return;
+    }
+    if (idleInTransactionTimer != 0) {
+      context.owner().cancelTimer(idleInTransactionTimer);
+    }
+    idleInTransactionTimer = context.owner().setTimer(timeout, t -> {
+      idleInTransactionTimer = 0;
+      if (state == State.READY && server != null && server.txStatus() != PgProtocol.TX_IDLE) {
+        fatal(new PgException("25P03", "terminating connection due to idle-in-transaction timeout"));
+      }
+    });
+  }
+
   /** After an error PgFleet raised itself, the client's messages up to Sync are dropped, as PostgreSQL does. */
   private int discardUntilSync(byte type) {
     if (type == PgProtocol.SYNC_REQUEST || type == PgProtocol.QUERY_REQUEST || type == PgProtocol.FUNCTION_CALL_REQUEST) {
@@ -724,7 +760,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private void acquireForTransaction() {
     waiting = true;
     acquire(false).onComplete(ar -> {
-      log.trace("acquired for transaction: {}", ar.succeeded() ? "ok" : ar.cause().toString());
+      log.trace("[{}] acquired for transaction: {}", System.identityHashCode(this), ar.succeeded() ? "ok" : ar.cause().toString());
       if (state == State.CLOSED) {
         return;
       }
@@ -802,6 +838,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   @Override
   public void serverReady(byte txStatus) {
+    log.trace("[{}] ready {}", System.identityHashCode(this), (char) txStatus);
+    if (txStatus != PgProtocol.TX_IDLE) {
+      armIdleInTransaction();
+    }
     if (mode == PoolMode.SESSION) {
       return;   // session mode keeps the server connection until the client leaves
     }
@@ -941,6 +981,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     state = State.CLOSED;
     framer.close();
+    if (idleInTransactionTimer != 0) {
+      context.owner().cancelTimer(idleInTransactionTimer);
+    }
     if (cancelPid != 0) {
       runtime.cancels().unregister(cancelPid, this);
     }

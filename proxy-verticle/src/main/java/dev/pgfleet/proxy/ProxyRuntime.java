@@ -48,7 +48,7 @@ public final class ProxyRuntime {
 
   public ProxyRuntime(PgFleetConfig config) {
     this.config = config;
-    this.queryWaitTimeoutMillis = Long.getLong("pgfleet.query_wait_timeout", 120_000);
+    this.queryWaitTimeoutMillis = config.general().queryWaitTimeout().toMillis();
     // SCRAM verifiers of configured plaintext passwords: PBKDF2 once here, not per login.
     for (PoolConfig pool : config.pools().values()) {
       for (UserConfig user : pool.users()) {
@@ -67,6 +67,7 @@ public final class ProxyRuntime {
 
   /** Deploys one {@link ProxyVerticle} per event loop sharing the listening port. */
   public Future<String> deploy(Vertx vertx, int instances) {
+    createPools();
     return vertx.deployVerticle(() -> new ProxyVerticle(this), new DeploymentOptions().setInstances(instances));
   }
 
@@ -153,8 +154,18 @@ public final class ProxyRuntime {
         .orElse(shard.servers().get(0));
       ServerTarget target = new ServerTarget(server.host(), server.port(), shard.database(), user.serverUsername(),
         user.serverPassword(), config.general().serverTlsMode());
-      return new ServerPool(pool.name() + "/" + user.username(), target, user.poolSize());
+      return new ServerPool(pool.name() + "/" + user.username(), target, user.poolSize(), user.minPoolSize(),
+        user.idleTimeout(), user.serverLifetime());
     });
+  }
+
+  /** Every (database, user) pool of the config, created now so min_pool_size can warm them. */
+  void createPools() {
+    for (PoolConfig p : config.pools().values()) {
+      for (UserConfig u : p.users()) {
+        pool(p, u);
+      }
+    }
   }
 
   /** Pools by name, for tests and the admin console. */
@@ -195,6 +206,15 @@ public final class ProxyRuntime {
       return;
     }
     vertx.setTimer(50, t -> drain(vertx, deadline, done));
+  }
+
+  /** For debugging: every session's state. */
+  public String describeSessions() {
+    StringBuilder sb = new StringBuilder();
+    for (ClientSession s : sessions) {
+      sb.append(s.describe()).append('\n');
+    }
+    return sb.toString();
   }
 
   static Logger log() {

@@ -30,6 +30,7 @@ public final class ProxyVerticle extends VerticleBase {
   private NetClient client;
   private ServerConnector connector;
   private ServerSSLOptions serverSslOptions;
+  private long maintenance;
 
   public ProxyVerticle(ProxyRuntime runtime) {
     this.runtime = runtime;
@@ -57,11 +58,28 @@ public final class ProxyVerticle extends VerticleBase {
       .setReuseAddress(true));
     server.connectHandler(socket -> new ClientSession(this, ctx, socket).start());
     runtime.register(this);
+    // Pool upkeep on this loop: close idle connections past idle_timeout or server_lifetime
+    // (this loop's idle ones only: a connection is touched on its own loop), keep min_pool_size.
+    maintenance = vertx.setPeriodic(1000, id -> maintain(ctx));
     return server.listen().onSuccess(s -> log.debug("listening on {}:{}", general.host(), s.actualPort()));
+  }
+
+  private void maintain(ContextInternal ctx) {
+    long now = System.nanoTime();
+    for (ServerPool pool : runtime.pools().values()) {
+      for (ServerConnection c : pool.expiredIdle(ctx.nettyEventLoop(), now)) {
+        c.close();
+      }
+      if (pool.belowMinimum()) {
+        pool.acquire(ctx, connector::open).onSuccess(ServerConnection::release)
+          .onFailure(err -> log.debug("min_pool_size for {}: {}", pool.name(), err.toString()));
+      }
+    }
   }
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(maintenance);
     runtime.unregister(this);
     return Future.join(server.close(), client.close());
   }

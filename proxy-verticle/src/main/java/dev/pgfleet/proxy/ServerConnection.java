@@ -180,7 +180,8 @@ final class ServerConnection implements MessageFramer.Listener {
   @Override
   public int onMessage(byte type, ByteBuf buf, int offset, int length) {
     if (log.isTraceEnabled()) {
-      log.trace("<=BE {} ({}, queue {})", (char) type, phase, requests == null ? "-" : requests.size());
+      log.trace("<=BE {} ({}, queue {}) {}", (char) type, phase, requests == null ? "-" : requests.size(),
+        type == 'E' ? ServerError.decode(buf, offset, length) : "");
     }
     switch (phase) {
       case STARTUP:

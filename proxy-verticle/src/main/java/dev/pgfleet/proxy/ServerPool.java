@@ -41,12 +41,20 @@ final class ServerPool {
   /** The ParameterStatus values of the first connection's login, for clients logging in. */
   private volatile Map<String, String> serverParameters;
 
-  private record Waiter(ContextInternal context, Opener opener, Promise<ServerConnection> promise) {
+  private record Waiter(ContextInternal context, Opener opener, Promise<ServerConnection> promise, long since) {
   }
 
-  ServerPool(String name, ServerTarget target, int maxSize) {
+  private final int minSize;
+  private final long idleTimeoutNanos;
+  private final long lifetimeNanos;
+
+  ServerPool(String name, ServerTarget target, int maxSize, int minSize, java.time.Duration idleTimeout,
+             java.time.Duration lifetime) {
     this.name = name;
     this.target = target;
+    this.minSize = minSize;
+    this.idleTimeoutNanos = idleTimeout.toNanos();
+    this.lifetimeNanos = lifetime.toNanos();
     this.maxSize = maxSize;
   }
 
@@ -119,7 +127,7 @@ final class ServerPool {
         promise = null;
       } else {
         promise = context.promise();
-        waiters.add(new Waiter(context, opener, promise));
+        waiters.add(new Waiter(context, opener, promise, System.nanoTime()));
         // An idle connection on another loop: closing it hands its slot to the first waiter.
         victim = pollIdleElsewhere();
       }
@@ -148,17 +156,22 @@ final class ServerPool {
     return null;
   }
 
+  /**
+   * A waiter on another loop gets a connection released here only after it has waited this
+   * long: handing over across loops means closing a connection and opening another (a new
+   * login), so under steady load each loop serves its own waiters and nothing churns.
+   */
+  private static final long TRANSFER_AFTER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20);
+
   /** Gives back a clean, idle connection. Called on the connection's loop. */
   void release(ServerConnection conn) {
+    boolean expired = lifetimeNanos > 0 && System.nanoTime() - conn.createdAt() > lifetimeNanos;
+    Object loop = conn.context().nettyEventLoop();
+    boolean foreignWaiters;
     synchronized (this) {
-      if (!closed && conn.usable()) {
-        Waiter waiter = waiters.peekFirst();
-        if (waiter == null) {
-          idleByLoop.computeIfAbsent(conn.context().nettyEventLoop(), k -> new ArrayDeque<>()).addLast(conn);
-          return;
-        }
-        if (waiter.context.nettyEventLoop() == conn.context().nettyEventLoop()) {
-          waiters.pollFirst();
+      if (!closed && conn.usable() && !expired) {
+        Waiter waiter = pollWaiterOn(loop);
+        if (waiter != null) {
           waiter.context.runOnContext(x -> {
             if (!waiter.promise.tryComplete(conn)) {
               release(conn);
@@ -166,11 +179,54 @@ final class ServerPool {
           });
           return;
         }
+        Waiter oldest = waiters.peekFirst();
+        if (oldest == null || System.nanoTime() - oldest.since < TRANSFER_AFTER_NANOS) {
+          idleByLoop.computeIfAbsent(loop, k -> new ArrayDeque<>()).addLast(conn);
+          foreignWaiters = oldest != null;
+          if (!foreignWaiters) {
+            return;
+          }
+        } else {
+          foreignWaiters = false;
+        }
+      } else {
+        foreignWaiters = false;
       }
     }
-    // Closed pool, broken connection, or the first waiter is on another loop: closing it
-    // hands the slot on (connectionClosed).
+    if (foreignWaiters) {
+      // Kept here for now; if a waiter elsewhere is still waiting soon, pass a slot to it.
+      conn.context().owner().setTimer(TRANSFER_AFTER_NANOS / 1_000_000 + 1, t -> rebalance(loop));
+      return;
+    }
+    // Closed pool, broken or expired connection, or a waiter elsewhere waited long enough:
+    // closing it hands the slot on (connectionClosed).
     conn.close();
+  }
+
+  /** The first waiter on this loop, if any (FIFO among them). */
+  private Waiter pollWaiterOn(Object loop) {
+    for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.context.nettyEventLoop() == loop) {
+        it.remove();
+        return w;
+      }
+    }
+    return null;
+  }
+
+  /** Waiters on other loops still waiting while this loop has idle connections: move a slot. */
+  private void rebalance(Object loop) {
+    ServerConnection victim = null;
+    synchronized (this) {
+      ArrayDeque<ServerConnection> idle = idleByLoop.get(loop);
+      if (!waiters.isEmpty() && idle != null && !idle.isEmpty()) {
+        victim = idle.pollFirst();
+      }
+    }
+    if (victim != null) {
+      victim.close();
+    }
   }
 
   /**
@@ -204,6 +260,36 @@ final class ServerPool {
         waiter.promise.tryFail(ar.cause());
       }
     }));
+  }
+
+  /**
+   * Idle connections of this loop past idle_timeout or server_lifetime, taken out of the
+   * pool for the caller to close (never one in use: only idle ones are looked at), keeping
+   * min_pool_size of them.
+   */
+  java.util.List<ServerConnection> expiredIdle(Object loop, long now) {
+    java.util.List<ServerConnection> out = new java.util.ArrayList<>();
+    synchronized (this) {
+      ArrayDeque<ServerConnection> q = idleByLoop.get(loop);
+      if (q == null) {
+        return out;
+      }
+      for (java.util.Iterator<ServerConnection> it = q.iterator(); it.hasNext(); ) {
+        ServerConnection c = it.next();
+        boolean idleTooLong = idleTimeoutNanos > 0 && now - c.lastUsed() > idleTimeoutNanos;
+        boolean tooOld = lifetimeNanos > 0 && now - c.createdAt() > lifetimeNanos;
+        if ((idleTooLong && size - out.size() > minSize) || tooOld) {
+          it.remove();
+          out.add(c);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether the pool is below min_pool_size (and may open one more). */
+  synchronized boolean belowMinimum() {
+    return !closed && size < minSize && waiters.isEmpty();
   }
 
   /** Cancels a waiter that gave up (client left); true if it was still waiting. */

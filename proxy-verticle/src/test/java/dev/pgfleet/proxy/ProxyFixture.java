@@ -51,6 +51,17 @@ final class ProxyFixture implements AutoCloseable {
   }
 
   static ProxyFixture start(String poolMode, int poolSize, String extraGeneral, PgServer primary, int serverPort) {
+    return start(poolMode, poolSize, extraGeneral, "", primary, serverPort);
+  }
+
+  /** With extra lines for the SCRAM user's table (min_pool_size, statement_timeout...). */
+  static ProxyFixture startWithUserSettings(String poolMode, int poolSize, String extraGeneral, String userLines) {
+    PgServer primary = TestPostgres.cluster().primary();
+    return start(poolMode, poolSize, extraGeneral, userLines, primary, primary.port());
+  }
+
+  static ProxyFixture start(String poolMode, int poolSize, String extraGeneral, String userLines, PgServer primary,
+                            int serverPort) {
     int port = freePort();
     String toml = """
       [general]
@@ -67,6 +78,7 @@ final class ProxyFixture implements AutoCloseable {
       username = "%s"
       password = "%s"
       pool_size = %d
+      %s
 
       [pools.%s.users.1]
       username = "%s"
@@ -89,6 +101,7 @@ final class ProxyFixture implements AutoCloseable {
       servers = [["127.0.0.1", %d, "primary"]]
       """.formatted(port, extraGeneral == null ? "" : extraGeneral,
       TestUsers.DATABASE, poolMode, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD, poolSize,
+      userLines,
       TestUsers.DATABASE, TestUsers.MD5_USER, TestUsers.MD5_PASSWORD, poolSize,
       TestUsers.DATABASE, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD,
       TestUsers.DATABASE, TestUsers.TRUST_USER,

@@ -28,6 +28,8 @@ final class Defaults {
     static final Duration SERVER_LIFETIME = Duration.ofMillis(3_600_000);
     /** 0 = disabled. */
     static final Duration IDLE_CLIENT_IN_TRANSACTION_TIMEOUT = Duration.ZERO;
+    /** PgBouncer's query_wait_timeout default (120 s); PgCat has no separate checkout timeout. */
+    static final Duration QUERY_WAIT_TIMEOUT = Duration.ofSeconds(120);
     static final Duration HEALTHCHECK_TIMEOUT = Duration.ofMillis(1_000);
     static final Duration HEALTHCHECK_DELAY = Duration.ofMillis(30_000);
     static final Duration SHUTDOWN_TIMEOUT = Duration.ofMillis(60_000);

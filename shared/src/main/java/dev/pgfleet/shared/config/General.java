@@ -11,6 +11,8 @@ import java.util.Optional;
  * @param idleTimeout                    idle server connections older than this are closed (ms)
  * @param serverLifetime                 server connections older than this are closed when idle (ms)
  * @param idleClientInTransactionTimeout ZERO = clients may idle in a transaction forever (ms)
+ * @param queryWaitTimeout how long a client waits for a server connection (ms, PgBouncer's
+ *     query_wait_timeout); ZERO = forever
  * @param healthcheckTimeout             time given to the health check query (ms)
  * @param healthcheckDelay               a connection used within this time skips the health check (ms)
  * @param shutdownTimeout                grace period for clients at shutdown (ms)
@@ -45,6 +47,7 @@ public record General(
         Duration idleTimeout,
         Duration serverLifetime,
         Duration idleClientInTransactionTimeout,
+        Duration queryWaitTimeout,
         Duration healthcheckTimeout,
         Duration healthcheckDelay,
         Duration shutdownTimeout,
@@ -71,7 +74,7 @@ public record General(
     /** A copy listening on {@code port} (the demo binds where its servers let it). */
     public General withPort(int port) {
         return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
-                connectTimeout, idleTimeout, serverLifetime, idleClientInTransactionTimeout, healthcheckTimeout,
+                connectTimeout, idleTimeout, serverLifetime, idleClientInTransactionTimeout, queryWaitTimeout, healthcheckTimeout,
                 healthcheckDelay, shutdownTimeout, banTime, healthcheckInterval, maxReplicaLagBytes, maxReplicaLag,
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
@@ -82,7 +85,7 @@ public record General(
     /** A copy with other health settings (tests and tools that shorten the probe cycle). */
     public General withHealth(Duration healthcheckTimeout, Duration healthcheckInterval, Duration banTime) {
         return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
-                connectTimeout, idleTimeout, serverLifetime, idleClientInTransactionTimeout, healthcheckTimeout,
+                connectTimeout, idleTimeout, serverLifetime, idleClientInTransactionTimeout, queryWaitTimeout, healthcheckTimeout,
                 healthcheckDelay, shutdownTimeout, banTime, healthcheckInterval, maxReplicaLagBytes, maxReplicaLag,
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
@@ -103,6 +106,7 @@ public record General(
                 + ", maxMessageSize=" + maxMessageSize + ", connectTimeout=" + connectTimeout
                 + ", idleTimeout=" + idleTimeout + ", serverLifetime=" + serverLifetime
                 + ", idleClientInTransactionTimeout=" + idleClientInTransactionTimeout
+                + ", queryWaitTimeout=" + queryWaitTimeout
                 + ", healthcheckTimeout=" + healthcheckTimeout + ", healthcheckDelay=" + healthcheckDelay
                 + ", shutdownTimeout=" + shutdownTimeout + ", banTime=" + banTime
                 + ", healthcheckInterval=" + healthcheckInterval + ", maxReplicaLagBytes=" + maxReplicaLagBytes

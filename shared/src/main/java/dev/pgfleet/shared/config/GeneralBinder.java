@@ -33,6 +33,7 @@ final class GeneralBinder {
         Duration idleTimeout = s.millis("idle_timeout", Defaults.IDLE_TIMEOUT);
         Duration serverLifetime = s.millis("server_lifetime", Defaults.SERVER_LIFETIME);
         Duration idleInTx = s.millis("idle_client_in_transaction_timeout", Defaults.IDLE_CLIENT_IN_TRANSACTION_TIMEOUT);
+        Duration queryWait = s.millis("query_wait_timeout", Defaults.QUERY_WAIT_TIMEOUT);
         Duration healthcheckTimeout = s.millis("healthcheck_timeout", Defaults.HEALTHCHECK_TIMEOUT);
         Duration healthcheckDelay = s.millis("healthcheck_delay", Defaults.HEALTHCHECK_DELAY);
         Duration shutdownTimeout = s.millis("shutdown_timeout", Defaults.SHUTDOWN_TIMEOUT);
@@ -71,7 +72,7 @@ final class GeneralBinder {
 
         s.reportUnknownKeys();
         return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
-                connectTimeout, idleTimeout, serverLifetime, idleInTx, healthcheckTimeout, healthcheckDelay,
+                connectTimeout, idleTimeout, serverLifetime, idleInTx, queryWait, healthcheckTimeout, healthcheckDelay,
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
                 serverResetQuery, prometheus, prometheusPort, logConnections, logDisconnections, autoreload,

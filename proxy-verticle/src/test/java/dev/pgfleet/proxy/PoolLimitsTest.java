@@ -1,0 +1,118 @@
+package dev.pgfleet.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgfleet.testkit.TestUsers;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import org.junit.jupiter.api.Test;
+
+/** Pool sizes and timeouts in transaction mode, each checked against the real server. */
+class PoolLimitsTest {
+
+  private static int serverConnections(ProxyFixture proxy) throws SQLException {
+    try (Connection d = proxy.direct(); ResultSet rs = d.createStatement().executeQuery(
+      "SELECT count(*) FROM pg_stat_activity WHERE usename = '" + TestUsers.SCRAM_USER + "'")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  private static int awaitServerConnections(ProxyFixture proxy, int expected, long millis) throws Exception {
+    long deadline = System.currentTimeMillis() + millis;
+    int n;
+    do {
+      n = serverConnections(proxy);
+      if (n == expected) {
+        return n;
+      }
+      Thread.sleep(100);
+    } while (System.currentTimeMillis() < deadline);
+    return n;
+  }
+
+  @Test
+  void queryWaitTimeoutErrorsAndTheClientStaysUsable() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.start("transaction", 1, "query_wait_timeout = 500");
+         Connection holder = proxy.connectScram(); Connection waiter = proxy.connectScram()) {
+      holder.setAutoCommit(false);
+      holder.createStatement().execute("SELECT 1");   // holds the only server connection
+      long start = System.nanoTime();
+      SQLException e = assertThrows(SQLException.class, () -> waiter.createStatement().executeQuery("SELECT 2"));
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals("57014", e.getSQLState(), e.getMessage());
+      assertTrue(e.getMessage().contains("query_wait_timeout"), e.getMessage());
+      assertTrue(ms >= 400 && ms < 5000, "waited " + ms + " ms");
+      holder.commit();
+      try (ResultSet rs = waiter.createStatement().executeQuery("SELECT 3")) {
+        rs.next();
+        assertEquals(3, rs.getInt(1));
+      }
+    }
+  }
+
+  @Test
+  void idleInTransactionClientIsDisconnectedWith25P03() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.start("transaction", 2, "idle_client_in_transaction_timeout = 300");
+         Connection idle = proxy.connectScram(); Connection other = proxy.connectScram()) {
+      idle.setAutoCommit(false);
+      idle.createStatement().execute("SELECT 1");
+      Thread.sleep(800);
+      SQLException e = assertThrows(SQLException.class, () -> idle.createStatement().executeQuery("SELECT 2"));
+      assertTrue("25P03".equals(e.getSQLState()) || e.getSQLState().startsWith("08"), e.getSQLState() + " " + e.getMessage());
+      try (ResultSet rs = other.createStatement().executeQuery("SELECT 4")) {
+        rs.next();
+        assertEquals(4, rs.getInt(1));
+      }
+      // An idle client outside a transaction is left alone.
+      Thread.sleep(500);
+      try (ResultSet rs = other.createStatement().executeQuery("SELECT 5")) {
+        rs.next();
+      }
+    }
+  }
+
+  @Test
+  void idleServerConnectionsCloseAfterIdleTimeoutDownToMinPoolSize() throws Exception {
+    String general = "idle_timeout = 500";
+    try (ProxyFixture proxy = ProxyFixture.startWithUserSettings("transaction", 5, general, "min_pool_size = 2")) {
+      // min_pool_size warms the pool with no client at all.
+      assertEquals(2, awaitServerConnections(proxy, 2, 5000));
+      Connection[] clients = new Connection[4];
+      for (int i = 0; i < clients.length; i++) {
+        clients[i] = proxy.connectScram();
+        clients[i].setAutoCommit(false);
+        clients[i].createStatement().execute("SELECT 1");
+      }
+      assertEquals(4, serverConnections(proxy));
+      for (Connection c : clients) {
+        c.commit();
+        c.close();
+      }
+      // Idle past idle_timeout: closed, but not below min_pool_size.
+      assertEquals(2, awaitServerConnections(proxy, 2, 5000));
+    }
+  }
+
+  @Test
+  void serverLifetimeReplacesOldConnectionsBetweenTransactions() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.start("transaction", 2, "server_lifetime = 300");
+         Connection c = proxy.connectScram()) {
+      int first;
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        first = rs.getInt(1);
+      }
+      Thread.sleep(1500);
+      int second;
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        second = rs.getInt(1);
+      }
+      assertTrue(first != second, "the old server connection should have been retired");
+    }
+  }
+}
