@@ -116,7 +116,7 @@ class ConfFilesTest {
         assertEquals("admin", c.general().adminPassword());
 
         PoolConfig demo = c.pool("demo").orElseThrow();
-        assertEquals(PoolMode.SESSION, demo.poolMode());
+        assertEquals(PoolMode.TRANSACTION, demo.poolMode());
         UserConfig user = demo.user("demo").orElseThrow();
         assertEquals("demo", user.password());
         assertEquals(20, user.poolSize());
