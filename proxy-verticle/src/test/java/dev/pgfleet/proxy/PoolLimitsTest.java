@@ -115,4 +115,19 @@ class PoolLimitsTest {
       assertTrue(first != second, "the old server connection should have been retired");
     }
   }
+
+  @Test
+  void perUserStatementTimeoutHoldsInTransactionMode() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.startWithUserSettings("transaction", 2, null, "statement_timeout = 200");
+         Connection c = proxy.connectScram()) {
+      for (int i = 0; i < 3; i++) {   // on whichever server connection the client gets
+        SQLException e = assertThrows(SQLException.class, () -> c.createStatement().execute("SELECT pg_sleep(2)"));
+        assertEquals("57014", e.getSQLState(), e.getMessage());
+      }
+      try (ResultSet rs = c.createStatement().executeQuery("SELECT current_setting('statement_timeout')")) {
+        rs.next();
+        assertEquals("200ms", rs.getString(1));
+      }
+    }
+  }
 }
