@@ -54,6 +54,22 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private UserConfig user;
   private ClientAuthenticator auth;
   private ServerPool pool;
+  /** The pools this session may use (primary, replicas) and how to choose. */
+  private PoolRouting routing;
+  /** SET SERVER ROLE: null for auto (the classifier decides). */
+  private dev.pgfleet.router.Route roleOverride;
+  /**
+   * A PgFleet command that came as an extended-protocol batch (pgjdbc sends everything that
+   * way): until Sync each message gets its response from PgFleet. Null when not answering.
+   */
+  private LocalReply localReply;
+
+  /** The answer to a PgFleet command: a tag, and for SHOW one text column and value. */
+  private record LocalReply(String tag, String column, String value) {
+  }
+
+  /** SET PRIMARY READS: null for the pool's primary_reads_enabled. */
+  private Boolean primaryReadsOverride;
   private Future<ServerConnection> acquiring;
   private ServerConnection server;
   private int cancelPid;
@@ -180,11 +196,20 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (discardToSync) {
       return discardUntilSync(type);
     }
+    if (localReply != null) {
+      return answerExtended(type);
+    }
     if (waiting) {
       return MessageFramer.STOP;
     }
     if (mode == PoolMode.SESSION) {
       return onSessionModeMessage(type);
+    }
+    if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST) {
+      int own = pgfleetCommand(type, buf, offset, length);
+      if (own != -1) {
+        return own;
+      }
     }
     if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST) {
       int local = localCommand(type, buf, offset, length);
@@ -193,6 +218,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
     }
     if (server == null) {
+      pool = routing.splitting || roleOverride != null ? routing.pick(routeFor(type, buf, offset, length),
+        primaryReadsOverride != null ? primaryReadsOverride : routing.primaryReads) : routing.primary;
       acquireForTransaction();
       if (server == null || waiting || discardToSync) {
         // Not at once (the common case when the pool has an idle connection on this loop
@@ -263,7 +290,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return MessageFramer.FORWARD;
     }
     ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
-    PreparedStatements.Statement st = pool.statements().statement(parse.query(), parse.parameterTypes());
+    PreparedStatements.Statement st = routing.statements.statement(parse.query(), parse.parameterTypes());
     statements.put(parse.name(), st);
     framer.flushRun();
     if (server.hasPrepared(st.serverName())) {
@@ -398,6 +425,128 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       tag = "DEALLOCATE";
     }
     return answerLocally(null, tag);
+  }
+
+  /**
+   * Where the transaction that starts with this message goes: SET SERVER ROLE if the client
+   * set one, else a comment hint, else the classifier's verdict on the SQL (the Query, the
+   * Parse, or the text of the named statement a Bind uses); anything else to the primary.
+   * The SQL is decoded only here, when read/write splitting is on.
+   */
+  private dev.pgfleet.router.Route routeFor(byte type, ByteBuf buf, int offset, int length) {
+    if (roleOverride != null) {
+      return roleOverride;
+    }
+    String sql = null;
+    if (type == PgProtocol.QUERY_REQUEST) {
+      sql = ExtendedMessages.queryText(buf, offset, length);
+    } else if (type == PgProtocol.PARSE_REQUEST) {
+      sql = ExtendedMessages.decodeParse(buf, offset, length).query();
+    } else if (type == PgProtocol.BIND_REQUEST) {
+      PreparedStatements.Statement st = statements.get(ExtendedMessages.bindStatement(buf, offset, length));
+      sql = st == null ? null : st.query();
+    }
+    if (sql == null) {
+      return dev.pgfleet.router.Route.PRIMARY;
+    }
+    return runtime.classifier().classify(sql).effectiveRoute();
+  }
+
+  /**
+   * PgFleet's own commands (SET/SHOW SERVER ROLE, SET/SHOW PRIMARY READS), answered here:
+   * only a Query starting with SET or SHOW is looked at.
+   *
+   * @return CONSUME when answered, -1 otherwise
+   */
+  private int pgfleetCommand(byte type, ByteBuf buf, int offset, int length) {
+    boolean query = type == PgProtocol.QUERY_REQUEST;
+    int from = query ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
+    int end = offset + length - 1;
+    int k = ExtendedMessages.firstKeywordFrom(buf, from, end);
+    if (!ExtendedMessages.isKeyword(buf, k, end, "SET") && !ExtendedMessages.isKeyword(buf, k, end, "SHOW")) {
+      return -1;
+    }
+    String sql = query ? ExtendedMessages.queryText(buf, offset, length) : ExtendedMessages.decodeParse(buf, offset, length).query();
+    dev.pgfleet.router.PgFleetCommand cmd = runtime.classifier().classify(sql).command();
+    if (cmd == null || !requests.isEmpty()) {
+      return -1;
+    }
+    LocalReply reply;
+    switch (cmd.type()) {
+      case SET_SERVER_ROLE -> {
+        roleOverride = cmd.role();
+        reply = new LocalReply("SET", null, null);
+      }
+      case SET_PRIMARY_READS -> {
+        primaryReadsOverride = "default".equalsIgnoreCase(cmd.value()) ? null
+          : cmd.value().equalsIgnoreCase("on") || cmd.value().equalsIgnoreCase("true");
+        reply = new LocalReply("SET", null, null);
+      }
+      case SHOW_SERVER_ROLE -> reply = new LocalReply("SHOW", "server_role",
+        roleOverride == null ? "auto" : roleOverride.name().toLowerCase(java.util.Locale.ROOT));
+      case SHOW_PRIMARY_READS -> reply = new LocalReply("SHOW", "primary_reads",
+        (primaryReadsOverride != null ? primaryReadsOverride : routing.primaryReads) ? "on" : "off");
+      case INVALID -> {
+        PgException e = new PgException("22023", cmd.value(), null, false);
+        return query ? answerLocally(e, null) : refuseExtended(e);
+      }
+      default -> {
+        return -1;   // sharding commands: not handled yet, the server will say it does not know them
+      }
+    }
+    if (query) {
+      return reply.column() == null ? answerLocally(null, reply.tag()) : answerRow(reply.column(), reply.value());
+    }
+    localReply = reply;
+    return answerExtended(type);
+  }
+
+  /** The responses to a PgFleet command sent as Parse/Bind/Describe/Execute/Sync. */
+  private int answerExtended(byte type) {
+    LocalReply r = localReply;
+    ByteBuf out = channel.alloc().buffer(64);
+    switch (type) {
+      case PgProtocol.PARSE_REQUEST -> out.writeBytes(ExtendedMessages.parseComplete());
+      case PgProtocol.BIND_REQUEST -> out.writeByte('2').writeInt(4);
+      case PgProtocol.DESCRIBE_REQUEST -> {
+        if (r.column() == null) {
+          out.writeByte('n').writeInt(4);
+        } else {
+          BackendMessages.rowDescriptionText(out, List.of(r.column()));
+        }
+      }
+      case PgProtocol.EXECUTE_REQUEST -> {
+        if (r.column() != null) {
+          BackendMessages.dataRowText(out, List.of(r.value()));
+        }
+        BackendMessages.commandComplete(out, r.tag());
+      }
+      case PgProtocol.SYNC_REQUEST -> {
+        BackendMessages.readyForQuery(out, server != null ? server.txStatus() : PgProtocol.TX_IDLE);
+        localReply = null;
+      }
+      case PgProtocol.CLOSE_REQUEST -> out.writeBytes(ExtendedMessages.closeComplete());
+      default -> {
+        // Flush: nothing to say.
+      }
+    }
+    writeClient(out);
+    clientNeedsFlush = true;
+    return MessageFramer.CONSUME;
+  }
+
+  private int answerRow(String column, String value) {
+    if (!requests.isEmpty()) {
+      return -1;
+    }
+    ByteBuf out = channel.alloc().buffer(128);
+    BackendMessages.rowDescriptionText(out, List.of(column));
+    BackendMessages.dataRowText(out, List.of(value));
+    BackendMessages.commandComplete(out, "SHOW");
+    BackendMessages.readyForQuery(out, server != null ? server.txStatus() : PgProtocol.TX_IDLE);
+    writeClient(out);
+    clientNeedsFlush = true;
+    return MessageFramer.CONSUME;
   }
 
   /**
@@ -672,7 +821,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * when a transaction starts.
    */
   private void connectServer() {
-    pool = runtime.pool(poolConfig, user);
+    routing = runtime.routing(poolConfig, user);
+    pool = routing.primary;
     mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
     settings = SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis());
     if (mode == PoolMode.SESSION) {
@@ -990,7 +1140,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ServerConnection s = server;
     server = null;
     requests.clear();
-    if (acquiring != null) {
+    if (acquiring != null && pool != null) {
       pool.cancelWait(acquiring);
     }
     if (s != null) {

@@ -36,6 +36,9 @@ public final class ProxyRuntime {
   private final PgFleetConfig config;
   private final CancelRegistry cancels = new CancelRegistry();
   private final Map<String, ServerPool> pools = new ConcurrentHashMap<>();
+  private final Map<String, PoolRouting> routings = new ConcurrentHashMap<>();
+  /** One classifier (and its bounded cache) for every event loop. */
+  private final dev.pgfleet.router.QueryClassifier classifier = dev.pgfleet.router.QueryClassifier.create();
   private final Map<String, ScramVerifier> verifiers = new ConcurrentHashMap<>();
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
   private final AtomicInteger clients = new AtomicInteger();
@@ -146,17 +149,41 @@ public final class ProxyRuntime {
     return verifiers.get(user.username() + '\0' + user.password());
   }
 
-  /** The server pool of (database, user): the primary of shard 0 until routing arrives. */
-  ServerPool pool(PoolConfig pool, UserConfig user) {
-    return pools.computeIfAbsent(pool.name() + '\0' + user.username(), k -> {
+  /** The routing of (database, user): shard 0's primary and replicas, each with its own pool. */
+  PoolRouting routing(PoolConfig pool, UserConfig user) {
+    return routings.computeIfAbsent(pool.name() + '\0' + user.username(), k -> {
       ShardConfig shard = pool.shards().get(0);
-      ServerConfig server = shard.servers().stream().filter(s -> s.role() == ServerRole.PRIMARY).findFirst()
+      ServerConfig primary = shard.servers().stream().filter(s -> s.role() == ServerRole.PRIMARY).findFirst()
         .orElse(shard.servers().get(0));
+      List<ServerPool> replicas = new java.util.ArrayList<>();
+      for (ServerConfig s : shard.servers()) {
+        if (s != primary) {
+          replicas.add(serverPool(pool, user, shard, s, false));
+        }
+      }
+      return new PoolRouting(serverPool(pool, user, shard, primary, true), List.copyOf(replicas),
+        pool.queryParserEnabled() && pool.queryParserReadWriteSplitting(), pool.defaultRole(),
+        pool.primaryReadsEnabled(), dev.pgfleet.router.LoadBalancer.Mode.fromConfigName(pool.loadBalancingMode().configName()));
+    });
+  }
+
+  /** The shard 0 primary's pool (session mode uses only this one). */
+  ServerPool pool(PoolConfig pool, UserConfig user) {
+    return routing(pool, user).primary;
+  }
+
+  private ServerPool serverPool(PoolConfig pool, UserConfig user, ShardConfig shard, ServerConfig server,
+                                boolean isPrimary) {
+    return pools.computeIfAbsent(pool.name() + '\0' + user.username() + '\0' + server.host() + ':' + server.port(), k -> {
       ServerTarget target = new ServerTarget(server.host(), server.port(), shard.database(), user.serverUsername(),
         user.serverPassword(), config.general().serverTlsMode());
-      return new ServerPool(pool.name() + "/" + user.username(), target, user.poolSize(), user.minPoolSize(),
-        user.idleTimeout(), user.serverLifetime());
+      return new ServerPool(pool.name() + "/" + user.username() + "@" + server.host() + ":" + server.port(), target,
+        user.poolSize(), isPrimary ? user.minPoolSize() : 0, user.idleTimeout(), user.serverLifetime());
     });
+  }
+
+  dev.pgfleet.router.QueryClassifier classifier() {
+    return classifier;
   }
 
   /** Every (database, user) pool of the config, created now so min_pool_size can warm them. */
