@@ -118,14 +118,6 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     return context;
   }
 
-  /** For debugging hangs: where this session stands. */
-  String describe() {
-    return System.identityHashCode(this) + " state=" + state + " server=" + (server != null) + " waiting=" + waiting
-      + " discard=" + discardToSync + " stopped=" + framer.stopped() + " buffered=" + framer.buffered()
-      + " requests=" + requests.size() + " head=" + (char) requests.peekKind() + " clientFlush=" + clientNeedsFlush
-     ;
-  }
-
   int cancelSecret() {
     return cancelSecret;
   }

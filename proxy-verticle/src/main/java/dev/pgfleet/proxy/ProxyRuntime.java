@@ -21,8 +21,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the {@link ProxyVerticle} instances of one process share: the config, the server
@@ -30,8 +28,6 @@ import org.slf4j.LoggerFactory;
  * never per message.
  */
 public final class ProxyRuntime {
-
-  private static final Logger log = LoggerFactory.getLogger(ProxyRuntime.class);
 
   private final PgFleetConfig config;
   private final CancelRegistry cancels = new CancelRegistry();
@@ -213,7 +209,7 @@ public final class ProxyRuntime {
     long deadline = System.nanoTime() + timeout.toNanos();
     drain(vertx, deadline, done);
     return done.future().eventually(() -> {
-      pools.values().forEach(p -> p.close(err -> { }));
+      pools.values().forEach(p -> p.close());
       return Future.succeededFuture();
     });
   }
@@ -233,18 +229,5 @@ public final class ProxyRuntime {
       return;
     }
     vertx.setTimer(50, t -> drain(vertx, deadline, done));
-  }
-
-  /** For debugging: every session's state. */
-  public String describeSessions() {
-    StringBuilder sb = new StringBuilder();
-    for (ClientSession s : sessions) {
-      sb.append(s.describe()).append('\n');
-    }
-    return sb.toString();
-  }
-
-  static Logger log() {
-    return log;
   }
 }

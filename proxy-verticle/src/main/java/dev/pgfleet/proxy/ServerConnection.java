@@ -570,10 +570,6 @@ final class ServerConnection implements MessageFramer.Listener {
     }
   }
 
-  boolean closed() {
-    return phase == Phase.CLOSED;
-  }
-
   private void onClosed() {
     Phase was = phase;
     phase = Phase.CLOSED;

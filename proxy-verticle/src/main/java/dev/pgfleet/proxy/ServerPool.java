@@ -6,7 +6,6 @@ import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,10 +95,6 @@ final class ServerPool {
       n += q.size();
     }
     return n;
-  }
-
-  synchronized int waiting() {
-    return waiters.size();
   }
 
   /**
@@ -297,7 +292,7 @@ final class ServerPool {
     return waiters.removeIf(w -> w.promise.future() == future);
   }
 
-  void close(Consumer<Throwable> onWaiter) {
+  void close() {
     ArrayDeque<Waiter> w;
     ArrayDeque<ServerConnection> all = new ArrayDeque<>();
     synchronized (this) {

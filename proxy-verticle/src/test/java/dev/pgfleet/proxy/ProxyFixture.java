@@ -129,6 +129,14 @@ final class ProxyFixture implements AutoCloseable {
     return DriverManager.getConnection(jdbcUrl(), p);
   }
 
+  /** vertx-pg-client options for this proxy, in its layer-7-proxy mode. */
+  io.vertx.pgclient.PgConnectOptions pgOptions(String user, String password) {
+    return new io.vertx.pgclient.PgConnectOptions()
+      .setHost("127.0.0.1").setPort(port).setDatabase(TestUsers.DATABASE)
+      .setUser(user).setPassword(password)
+      .setUseLayer7Proxy(true);
+  }
+
   Connection connectScram() throws SQLException {
     return connect(TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD);
   }

@@ -64,10 +64,7 @@ class TransactionModeTest {
   }
 
   private static Pool vertxPool(int size) {
-    PgConnectOptions options = new PgConnectOptions()
-      .setHost("127.0.0.1").setPort(proxy.port).setDatabase(TestUsers.DATABASE)
-      .setUser(TestUsers.SCRAM_USER).setPassword(TestUsers.SCRAM_PASSWORD)
-      .setUseLayer7Proxy(true);
+    PgConnectOptions options = proxy.pgOptions(TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD);
     return PgBuilder.pool().with(new PoolOptions().setMaxSize(size)).connectingTo(options).using(clientVertx).build();
   }
 
@@ -200,10 +197,7 @@ class TransactionModeTest {
             return null;
           }));
         }
-        PgConnectOptions options = new PgConnectOptions()
-          .setHost("127.0.0.1").setPort(small.port).setDatabase(TestUsers.DATABASE)
-          .setUser(TestUsers.SCRAM_USER).setPassword(TestUsers.SCRAM_PASSWORD)
-          .setUseLayer7Proxy(true);
+        PgConnectOptions options = small.pgOptions(TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD);
         List<Future<Void>> vx = new ArrayList<>();
         for (int i = 0; i < vertxClients; i++) {
           int id = i;

@@ -44,10 +44,7 @@ class VertxPgClientTest {
   }
 
   private Pool pool(String user, String password) {
-    PgConnectOptions options = new PgConnectOptions()
-      .setHost("127.0.0.1").setPort(proxy.port).setDatabase(TestUsers.DATABASE)
-      .setUser(user).setPassword(password)
-      .setUseLayer7Proxy(true);
+    PgConnectOptions options = proxy.pgOptions(user, password);
     return PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(options).using(clientVertx).build();
   }
 
