@@ -43,7 +43,7 @@ public final class ProxyNode {
         int loops = eventLoops(general.workerThreads());
         // One verticle instance per event loop, and no more loops than instances: a loop
         // without a proxy instance would only cost a thread.
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
         ProxyRuntime runtime = new ProxyRuntime(config);
         try {
             Futures.await(runtime.deploy(vertx, loops), DEPLOY_TIMEOUT,

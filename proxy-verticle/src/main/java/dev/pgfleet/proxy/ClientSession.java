@@ -71,6 +71,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** SET PRIMARY READS: null for the pool's primary_reads_enabled. */
   private Boolean primaryReadsOverride;
   private Future<ServerConnection> acquiring;
+  /** The pools this client counts in (see ServerPool#attach): usually one, a few with replicas. */
+  private ServerPool[] attached = new ServerPool[2];
+  private int attachedCount;
   private ServerConnection server;
   private int cancelPid;
   private int cancelSecret;
@@ -856,6 +859,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * a new one, or the next one free (waiting at most query_wait_timeout).
    */
   private Future<ServerConnection> acquire(boolean login) {
+    attach(pool);
     Future<ServerConnection> waited = pool.acquire(context, verticle.connector()::open);
     acquiring = waited;
     Future<ServerConnection> f = waited;
@@ -896,6 +900,20 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         return Future.succeededFuture(conn);
       });
     }).andThen(ar -> acquiring = null);
+  }
+
+  /** Counts this client in the pool's share for its event loop, once per pool it uses. */
+  private void attach(ServerPool p) {
+    for (int i = 0; i < attachedCount; i++) {
+      if (attached[i] == p) {
+        return;
+      }
+    }
+    if (attachedCount == attached.length) {
+      attached = java.util.Arrays.copyOf(attached, attachedCount * 2);
+    }
+    attached[attachedCount++] = p;
+    p.attach(context.nettyEventLoop());
   }
 
   /** Transaction mode: the client started a transaction; its input waits until a server is linked. */
@@ -1135,6 +1153,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (acquiring != null && pool != null) {
       pool.cancelWait(acquiring);
     }
+    for (int i = 0; i < attachedCount; i++) {
+      attached[i].detach(context.nettyEventLoop());
+    }
+    attachedCount = 0;
     if (s != null) {
       if (mode == PoolMode.SESSION) {
         s.resetAndRelease(runtime.config().general().serverResetQuery());

@@ -16,9 +16,18 @@ import org.slf4j.LoggerFactory;
  * <p>A server connection belongs to the event loop that opened it (so a client and the
  * server connection it borrows share one loop, with no locks while forwarding); idle
  * connections are kept per loop. A client that finds none idle on its loop opens one if
- * the pool has room; if not, it waits in FIFO order. A connection released on a loop whose
- * first waiter lives on another loop is closed, and its slot goes to that waiter, which
- * opens one on its own loop. Only checkout and checkin take the lock, never forwarding.
+ * the pool has room; if not, it waits in FIFO order among the waiters of its loop, and a
+ * connection released on a loop goes to that loop's first waiter.
+ *
+ * <p>Moving a slot to another loop means closing a connection and logging in anew, so it
+ * happens only to bring a loop up to its fair share: the pool's size split in proportion to
+ * the clients of each loop that use the pool, rounded down. (The instantaneous demand, in use
+ * plus waiting, swings with every round trip and made slots churn between loops.) A loop
+ * below its share that has waiters takes an idle connection of another loop (by closing it),
+ * and a connection that would go idle while a loop below its share waits is handed over the
+ * same way; so is one that would go idle while a waiter elsewhere has waited longer than
+ * {@link #STARVED_NANOS}, whatever the shares. Under even load every loop keeps its share and
+ * no connection churns. Only checkout and checkin take the lock, never forwarding.
  */
 final class ServerPool {
 
@@ -29,10 +38,24 @@ final class ServerPool {
     Future<ServerConnection> open(ServerPool pool);
   }
 
+  /** One event loop's part of the pool. Guarded by the pool's lock. */
+  private static final class LoopShare {
+    final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
+    /** Connections open or opening on this loop. */
+    int owned;
+    /** Clients of this loop waiting for a connection. */
+    int waiting;
+    /** Clients of this loop that use this pool (attached), busy or not. */
+    int clients;
+  }
+
+  /** A waiter elsewhere that waited this long gets a connection that would go idle here. */
+  static final long STARVED_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+
   private final String name;
   private final ServerTarget target;
   private final int maxSize;
-  private final Map<Object, ArrayDeque<ServerConnection>> idleByLoop = new HashMap<>();
+  private final Map<Object, LoopShare> loops = new HashMap<>();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final PreparedStatements statements = new PreparedStatements();
   private int size;
@@ -41,6 +64,9 @@ final class ServerPool {
   private volatile Map<String, String> serverParameters;
 
   private record Waiter(ContextInternal context, Opener opener, Promise<ServerConnection> promise, long since) {
+    Object loop() {
+      return context.nettyEventLoop();
+    }
   }
 
   private final int minSize;
@@ -91,10 +117,44 @@ final class ServerPool {
 
   synchronized int idle() {
     int n = 0;
-    for (ArrayDeque<ServerConnection> q : idleByLoop.values()) {
-      n += q.size();
+    for (LoopShare l : loops.values()) {
+      n += l.idle.size();
     }
     return n;
+  }
+
+  private LoopShare share(Object loop) {
+    LoopShare l = loops.get(loop);
+    if (l == null) {
+      l = new LoopShare();
+      loops.put(loop, l);
+    }
+    return l;
+  }
+
+  /**
+   * Whether {@code l} holds fewer connections than its fair share: the pool's size times its
+   * part of the clients, rounded down (at least one for a loop with clients). Rounded down,
+   * the shares add up to at most the pool's size, so a loop taking a slot to reach its share
+   * never pushes the loop it took from below that loop's share: slots do not go back and forth.
+   */
+  private boolean belowShare(LoopShare l) {
+    int total = 0;
+    for (LoopShare x : loops.values()) {
+      total += x.clients;
+    }
+    long fair = total == 0 ? 1 : Math.max(1, (long) maxSize * l.clients / total);
+    return l.owned < fair;
+  }
+
+  /** A client on {@code loop} starts using this pool (counted in the loop's fair share). */
+  synchronized void attach(Object loop) {
+    share(loop).clients++;
+  }
+
+  /** The client attached on {@code loop} is gone. */
+  synchronized void detach(Object loop) {
+    share(loop).clients--;
   }
 
   /**
@@ -104,13 +164,14 @@ final class ServerPool {
   Future<ServerConnection> acquire(ContextInternal context, Opener opener) {
     ServerConnection victim;
     Promise<ServerConnection> promise;
+    Object loop = context.nettyEventLoop();
     synchronized (this) {
       if (closed) {
         return context.failedFuture(new IllegalStateException("pool " + name + " is closed"));
       }
-      ArrayDeque<ServerConnection> idle = idleByLoop.get(context.nettyEventLoop());
-      while (idle != null && !idle.isEmpty()) {
-        ServerConnection conn = idle.pollLast();
+      LoopShare mine = share(loop);
+      while (!mine.idle.isEmpty()) {
+        ServerConnection conn = mine.idle.pollLast();
         if (conn.usable()) {
           return context.succeededFuture(conn);
         }
@@ -118,54 +179,54 @@ final class ServerPool {
       }
       if (size < maxSize) {
         size++;
+        mine.owned++;
         victim = null;
         promise = null;
       } else {
         promise = context.promise();
         waiters.add(new Waiter(context, opener, promise, System.nanoTime()));
-        // An idle connection on another loop: closing it hands its slot to the first waiter.
-        victim = pollIdleElsewhere();
+        mine.waiting++;
+        // Below its share, this loop may take an idle connection of another: closing it
+        // hands the slot to the first waiter.
+        victim = belowShare(mine) ? pollIdleElsewhere(loop) : null;
       }
     }
     if (promise == null) {
-      return open(opener);
+      return open(opener, loop);
     }
     if (victim != null) {
-      victim.context().runOnContext(x -> victim.close());
+      log.debug("pool {}: an idle connection moves to a loop below its share", name);
+      ServerConnection v = victim;
+      v.context().runOnContext(x -> v.close());
     }
     return promise.future();
   }
 
-  private Future<ServerConnection> open(Opener opener) {
-    return opener.open(this).onFailure(err -> slotFreed());
+  private Future<ServerConnection> open(Opener opener, Object loop) {
+    return opener.open(this).onFailure(err -> slotFreed(loop));
   }
 
   /** An idle connection of another loop, to close so its slot can be used here. */
-  private ServerConnection pollIdleElsewhere() {
-    for (ArrayDeque<ServerConnection> q : idleByLoop.values()) {
-      ServerConnection c = q.pollFirst();
-      if (c != null) {
-        return c;
+  private ServerConnection pollIdleElsewhere(Object loop) {
+    for (Map.Entry<Object, LoopShare> e : loops.entrySet()) {
+      if (e.getKey() != loop) {
+        ServerConnection c = e.getValue().idle.pollFirst();
+        if (c != null) {
+          return c;
+        }
       }
     }
     return null;
   }
 
-  /**
-   * A waiter on another loop gets a connection released here only after it has waited this
-   * long: handing over across loops means closing a connection and opening another (a new
-   * login), so under steady load each loop serves its own waiters and nothing churns.
-   */
-  private static final long TRANSFER_AFTER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20);
-
   /** Gives back a clean, idle connection. Called on the connection's loop. */
   void release(ServerConnection conn) {
     boolean expired = lifetimeNanos > 0 && System.nanoTime() - conn.createdAt() > lifetimeNanos;
     Object loop = conn.context().nettyEventLoop();
-    boolean foreignWaiters;
     synchronized (this) {
       if (!closed && conn.usable() && !expired) {
-        Waiter waiter = pollWaiterOn(loop);
+        LoopShare mine = share(loop);
+        Waiter waiter = pollWaiterOn(loop, mine);
         if (waiter != null) {
           waiter.context.runOnContext(x -> {
             if (!waiter.promise.tryComplete(conn)) {
@@ -174,54 +235,44 @@ final class ServerPool {
           });
           return;
         }
-        Waiter oldest = waiters.peekFirst();
-        if (oldest == null || System.nanoTime() - oldest.since < TRANSFER_AFTER_NANOS) {
-          idleByLoop.computeIfAbsent(loop, k -> new ArrayDeque<>()).addLast(conn);
-          foreignWaiters = oldest != null;
-          if (!foreignWaiters) {
-            return;
-          }
-        } else {
-          foreignWaiters = false;
+        if (!foreignWaiterOwed()) {
+          mine.idle.addLast(conn);
+          return;
         }
-      } else {
-        foreignWaiters = false;
       }
     }
-    if (foreignWaiters) {
-      // Kept here for now; if a waiter elsewhere is still waiting soon, pass a slot to it.
-      conn.context().owner().setTimer(TRANSFER_AFTER_NANOS / 1_000_000 + 1, t -> rebalance(loop));
-      return;
-    }
-    // Closed pool, broken or expired connection, or a waiter elsewhere waited long enough:
+    // Closed pool, broken or expired connection, or a loop below its share waiting:
     // closing it hands the slot on (connectionClosed).
+    if (log.isDebugEnabled()) {
+      log.debug("pool {}: released connection closed (usable {}, expired {}, closed pool {})", name, conn.usable(), expired,
+        closed);
+    }
     conn.close();
   }
 
   /** The first waiter on this loop, if any (FIFO among them). */
-  private Waiter pollWaiterOn(Object loop) {
+  private Waiter pollWaiterOn(Object loop, LoopShare mine) {
+    if (mine.waiting == 0) {
+      return null;
+    }
     for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
-      if (w.context.nettyEventLoop() == loop) {
+      if (w.loop() == loop) {
         it.remove();
+        mine.waiting--;
         return w;
       }
     }
     return null;
   }
 
-  /** Waiters on other loops still waiting while this loop has idle connections: move a slot. */
-  private void rebalance(Object loop) {
-    ServerConnection victim = null;
-    synchronized (this) {
-      ArrayDeque<ServerConnection> idle = idleByLoop.get(loop);
-      if (!waiters.isEmpty() && idle != null && !idle.isEmpty()) {
-        victim = idle.pollFirst();
-      }
-    }
-    if (victim != null) {
-      victim.close();
-    }
+  /**
+   * Whether the first waiter (on another loop, as this loop has none) is owed a slot: its
+   * loop is below its share, or it has waited too long.
+   */
+  private boolean foreignWaiterOwed() {
+    Waiter first = waiters.peekFirst();
+    return first != null && (belowShare(share(first.loop())) || System.nanoTime() - first.since > STARVED_NANOS);
   }
 
   /**
@@ -229,26 +280,29 @@ final class ServerPool {
    * its slot goes to the first waiter, or the pool shrinks.
    */
   void connectionClosed(ServerConnection conn) {
+    Object loop = conn.context().nettyEventLoop();
     synchronized (this) {
-      ArrayDeque<ServerConnection> q = idleByLoop.get(conn.context().nettyEventLoop());
-      if (q != null) {
-        q.remove(conn);
-      }
+      share(loop).idle.remove(conn);
     }
-    slotFreed();
+    slotFreed(loop);
   }
 
-  /** A slot is free (a connection closed or failed to open): the first waiter opens one. */
-  private void slotFreed() {
+  /** A slot of {@code loop} is free (a connection closed or failed to open): the first waiter opens one. */
+  private void slotFreed(Object loop) {
     Waiter waiter;
     synchronized (this) {
+      share(loop).owned--;
       waiter = closed ? null : waiters.pollFirst();
       if (waiter == null) {
         size--;
         return;
       }
+      LoopShare theirs = share(waiter.loop());
+      theirs.waiting--;
+      theirs.owned++;
     }
-    waiter.context.runOnContext(x -> open(waiter.opener).onComplete(ar -> {
+    Object theirLoop = waiter.loop();
+    waiter.context.runOnContext(x -> open(waiter.opener, theirLoop).onComplete(ar -> {
       if (ar.succeeded() && !waiter.promise.tryComplete(ar.result())) {
         release(ar.result());
       } else if (ar.failed()) {
@@ -265,10 +319,11 @@ final class ServerPool {
   java.util.List<ServerConnection> expiredIdle(Object loop, long now) {
     java.util.List<ServerConnection> out = new java.util.ArrayList<>();
     synchronized (this) {
-      ArrayDeque<ServerConnection> q = idleByLoop.get(loop);
-      if (q == null) {
+      LoopShare l = loops.get(loop);
+      if (l == null) {
         return out;
       }
+      ArrayDeque<ServerConnection> q = l.idle;
       for (java.util.Iterator<ServerConnection> it = q.iterator(); it.hasNext(); ) {
         ServerConnection c = it.next();
         boolean idleTooLong = idleTimeoutNanos > 0 && now - c.lastUsed() > idleTimeoutNanos;
@@ -289,7 +344,15 @@ final class ServerPool {
 
   /** Cancels a waiter that gave up (client left); true if it was still waiting. */
   synchronized boolean cancelWait(Future<ServerConnection> future) {
-    return waiters.removeIf(w -> w.promise.future() == future);
+    for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.promise.future() == future) {
+        it.remove();
+        share(w.loop()).waiting--;
+        return true;
+      }
+    }
+    return false;
   }
 
   void close() {
@@ -299,8 +362,11 @@ final class ServerPool {
       closed = true;
       w = new ArrayDeque<>(waiters);
       waiters.clear();
-      idleByLoop.values().forEach(all::addAll);
-      idleByLoop.clear();
+      for (LoopShare l : loops.values()) {
+        all.addAll(l.idle);
+        l.idle.clear();
+        l.waiting = 0;
+      }
     }
     for (ServerConnection c : all) {
       c.context().runOnContext(x -> c.close());
