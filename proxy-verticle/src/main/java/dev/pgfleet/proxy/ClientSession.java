@@ -819,7 +819,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     routing = runtime.routing(poolConfig, user);
     pool = routing.primary;
     mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
-    settings = SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis());
+    settings = runtime.intern(SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis()));
     if (mode == PoolMode.SESSION) {
       acquire(true).onComplete(ar -> {
         if (state != State.CONNECTING) {
@@ -862,44 +862,46 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     attach(pool);
     Future<ServerConnection> waited = pool.acquire(context, verticle.connector()::open);
     acquiring = waited;
-    Future<ServerConnection> f = waited;
-    long timeout = runtime.queryWaitTimeoutMillis();
-    if (timeout > 0 && !waited.isComplete()) {
-      io.vertx.core.Promise<ServerConnection> bounded = context.promise();
-      long timer = context.owner().setTimer(timeout, t -> {
-        if (pool.cancelWait(waited)) {
-          bounded.tryFail(new PgException(SqlState.QUERY_CANCELED,
-            "no server connection available within query_wait_timeout (" + timeout + " ms)", null, login));
-        }
-      });
-      waited.onComplete(ar -> {
-        context.owner().cancelTimer(timer);
-        boolean taken = ar.succeeded() ? bounded.tryComplete(ar.result()) : bounded.tryFail(ar.cause());
-        if (!taken && ar.succeeded()) {
-          ar.result().release();
-        }
-      });
-      f = bounded.future();
+    return waited.recover(err -> Future.failedFuture(err instanceof ServerPool.WaitTimeout
+        ? new PgException(SqlState.QUERY_CANCELED, "no server connection available within query_wait_timeout ("
+          + runtime.queryWaitTimeoutMillis() + " ms)", null, login)
+        : err))
+      .compose(this::withSettings)
+      .andThen(ar -> acquiring = null);
+  }
+
+  /** {@code conn} with this session's settings applied (at once when it has them already). */
+  private Future<ServerConnection> withSettings(ServerConnection conn) {
+    if (state == State.CLOSED) {
+      conn.release();
+      return Future.failedFuture("client left");
     }
-    return f.compose(conn -> {
-      if (state == State.CLOSED) {
+    if (hasSettings(conn)) {
+      return Future.succeededFuture(conn);
+    }
+    String sql = SessionSettings.syncSql(settings, conn.applied());
+    Map<String, String> wanted = settings;
+    return conn.runInternal(sql).transform(ar -> {
+      if (ar.failed()) {
         conn.release();
-        return Future.failedFuture("client left");
+        return Future.failedFuture(ar.cause());
       }
-      String sql = SessionSettings.syncSql(settings, conn.applied());
-      if (sql.isEmpty()) {
-        return Future.succeededFuture(conn);
-      }
-      return conn.runInternal(sql).transform(ar -> {
-        if (ar.failed()) {
-          conn.release();
-          return Future.failedFuture(ar.cause());
-        }
-        conn.applied().clear();
-        conn.applied().putAll(settings);
-        return Future.succeededFuture(conn);
-      });
-    }).andThen(ar -> acquiring = null);
+      conn.applied(wanted);
+      return Future.succeededFuture(conn);
+    });
+  }
+
+  /** Whether {@code conn} has this session's settings; sessions share equal settings maps (interned), so usually by reference. */
+  private boolean hasSettings(ServerConnection conn) {
+    Map<String, String> applied = conn.applied();
+    if (applied == settings) {
+      return true;
+    }
+    if (applied.equals(settings)) {
+      conn.applied(settings);
+      return true;
+    }
+    return false;
   }
 
   /** Counts this client in the pool's share for its event loop, once per pool it uses. */
@@ -918,10 +920,21 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   /** Transaction mode: the client started a transaction; its input waits until a server is linked. */
   private void acquireForTransaction() {
+    attach(pool);
+    ServerConnection idle = pool.pollIdle(context.nettyEventLoop());
+    if (idle != null && hasSettings(idle)) {
+      // The common case: an idle connection of this loop with the same settings, no Future.
+      server = idle;
+      server.link(this, requests);
+      return;
+    }
     waiting = true;
-    acquire(false).onComplete(ar -> {
+    (idle != null ? withSettings(idle) : acquire(false)).onComplete(ar -> {
       log.trace("[{}] acquired for transaction: {}", System.identityHashCode(this), ar.succeeded() ? "ok" : ar.cause().toString());
       if (state == State.CLOSED) {
+        if (ar.succeeded()) {
+          ar.result().release();
+        }
         return;
       }
       waiting = false;
@@ -1038,9 +1051,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             now.put(row[0].toLowerCase(java.util.Locale.ROOT), row[1]);
           }
         }
-        settings = now;
-        s.applied().clear();
-        s.applied().putAll(now);
+        settings = runtime.intern(now);
+        s.applied(settings);
       }
       if (server == s) {
         server = null;

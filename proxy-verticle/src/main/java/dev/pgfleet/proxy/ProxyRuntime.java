@@ -41,6 +41,8 @@ public final class ProxyRuntime {
   private final List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
   private volatile boolean shuttingDown;
   private final long queryWaitTimeoutMillis;
+  private final Map<Map<String, String>, Map<String, String>> settingsInterned = new ConcurrentHashMap<>();
+  private static final int MAX_INTERNED_SETTINGS = 10_000;
 
   /** PgBouncer's max_prepared_statements default is 200, PgCat's example 500: on by default. */
   static final int DEFAULT_PREPARED_STATEMENTS_CACHE_SIZE = 500;
@@ -88,6 +90,24 @@ public final class ProxyRuntime {
   /** How long a client waits for a server connection before an error; 0: no limit. */
   long queryWaitTimeoutMillis() {
     return queryWaitTimeoutMillis;
+  }
+
+  /**
+   * One shared, immutable instance per distinct set of session settings, so that checking
+   * whether a server connection has a client's settings is a reference compare. Bounded:
+   * past the limit a map is returned unshared (still correct, compared with equals).
+   */
+  Map<String, String> intern(Map<String, String> settings) {
+    Map<String, String> shared = settingsInterned.get(settings);
+    if (shared != null) {
+      return shared;
+    }
+    Map<String, String> frozen = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(settings));
+    if (settingsInterned.size() >= MAX_INTERNED_SETTINGS) {
+      return frozen;
+    }
+    shared = settingsInterned.putIfAbsent(frozen, frozen);
+    return shared != null ? shared : frozen;
   }
 
   CancelRegistry cancels() {

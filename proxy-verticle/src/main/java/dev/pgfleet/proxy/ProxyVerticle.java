@@ -31,6 +31,7 @@ public final class ProxyVerticle extends VerticleBase {
   private ServerConnector connector;
   private ServerSSLOptions serverSslOptions;
   private long maintenance;
+  private long waitSweep;
 
   public ProxyVerticle(ProxyRuntime runtime) {
     this.runtime = runtime;
@@ -61,6 +62,18 @@ public final class ProxyVerticle extends VerticleBase {
     // Pool upkeep on this loop: close idle connections past idle_timeout or server_lifetime
     // (this loop's idle ones only: a connection is touched on its own loop), keep min_pool_size.
     maintenance = vertx.setPeriodic(1000, id -> maintain(ctx));
+    // query_wait_timeout: one sweep of this loop's waiters per period, not a timer per wait;
+    // a tenth of the timeout (10 ms to 1 s) bounds how late the error comes.
+    long waitTimeout = runtime.queryWaitTimeoutMillis();
+    if (waitTimeout > 0) {
+      long timeoutNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitTimeout);
+      waitSweep = vertx.setPeriodic(Math.max(10, Math.min(1000, waitTimeout / 10)), id -> {
+        long now = System.nanoTime();
+        for (ServerPool pool : runtime.pools().values()) {
+          pool.expireWaiters(ctx.nettyEventLoop(), now, timeoutNanos);
+        }
+      });
+    }
     return server.listen().onSuccess(s -> log.debug("listening on {}:{}", general.host(), s.actualPort()));
   }
 
@@ -80,6 +93,9 @@ public final class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(maintenance);
+    if (waitSweep != 0) {
+      vertx.cancelTimer(waitSweep);
+    }
     runtime.unregister(this);
     return Future.join(server.close(), client.close());
   }

@@ -72,7 +72,8 @@ final class ServerConnection implements MessageFramer.Listener {
   private final MessageFramer framer;
   private final Map<String, String> parameters = new HashMap<>();
   /** Settings PgFleet or its clients made on this connection (lower-case names). */
-  private final Map<String, String> applied = new HashMap<>();
+  /** The session settings this connection has (immutable; replaced whole, compared by reference first). */
+  private Map<String, String> applied = Map.of();
   /** Server-side prepared statement names, least recently used first. */
   private final LinkedHashMap<String, Boolean> prepared = new LinkedHashMap<>(16, 0.75f, true);
   private final long createdAt = System.nanoTime();
@@ -394,6 +395,10 @@ final class ServerConnection implements MessageFramer.Listener {
     return applied;
   }
 
+  void applied(Map<String, String> settings) {
+    this.applied = settings;
+  }
+
   /** Whether this connection has the server-side statement; marks it used. */
   boolean hasPrepared(String serverName) {
     return prepared.get(serverName) != null;
@@ -463,7 +468,7 @@ final class ServerConnection implements MessageFramer.Listener {
     runInternal(resetQuery).onComplete(ar -> {
       if (ar.succeeded() && usable()) {
         // DISCARD ALL drops settings and prepared statements alike.
-        applied.clear();
+        applied = Map.of();
         prepared.clear();
         pool.release(this);
       } else {

@@ -157,6 +157,59 @@ final class ServerPool {
     share(loop).clients--;
   }
 
+  /** An idle connection of this loop, or null: checkout without a Future. */
+  synchronized ServerConnection pollIdle(Object loop) {
+    LoopShare mine = loops.get(loop);
+    if (mine == null || closed) {
+      return null;
+    }
+    while (!mine.idle.isEmpty()) {
+      ServerConnection conn = mine.idle.pollLast();
+      if (conn.usable()) {
+        return conn;
+      }
+    }
+    return null;
+  }
+
+  /** Why a waiter was failed by {@link #expireWaiters}. */
+  static final class WaitTimeout extends RuntimeException {
+    WaitTimeout() {
+      super("no server connection available in time", null, false, false);
+    }
+  }
+
+  /**
+   * Fails the waiters of {@code loop} that have waited longer than {@code timeoutNanos}
+   * (query_wait_timeout) with {@link WaitTimeout}. One sweep per loop and period instead of a
+   * timer per wait: a busy pool has a waiter per transaction.
+   */
+  void expireWaiters(Object loop, long now, long timeoutNanos) {
+    java.util.List<Waiter> late = null;
+    synchronized (this) {
+      LoopShare mine = loops.get(loop);
+      if (mine == null || mine.waiting == 0) {
+        return;
+      }
+      for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+        Waiter w = it.next();
+        if (w.loop() == loop && now - w.since > timeoutNanos) {
+          it.remove();
+          mine.waiting--;
+          if (late == null) {
+            late = new java.util.ArrayList<>();
+          }
+          late.add(w);
+        }
+      }
+    }
+    if (late != null) {
+      for (Waiter w : late) {
+        w.promise.tryFail(new WaitTimeout());
+      }
+    }
+  }
+
   /**
    * A server connection on the caller's event loop: an idle one, a new one, or the next one
    * free. Must be called on {@code context}'s event loop.
