@@ -73,6 +73,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private Future<ServerConnection> acquiring;
   /** The pools this client counts in (see ServerPool#attach): usually one, a few with replicas. */
   private ServerPool[] attached = new ServerPool[2];
+  /** Where the current Query's or Parse's first SQL keyword starts (-1: none), and its SQL ends. */
+  private int keyword = -1;
+  private int keywordEnd;
   private int attachedCount;
   private ServerConnection server;
   private int cancelPid;
@@ -201,12 +204,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return onSessionModeMessage(type);
     }
     if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST) {
+      // The SQL's first keyword, found once for every check below.
+      int from = type == PgProtocol.QUERY_REQUEST ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
+      keywordEnd = offset + length - 1;
+      keyword = ExtendedMessages.firstKeywordFrom(buf, from, keywordEnd);
       int own = pgfleetCommand(type, buf, offset, length);
       if (own != -1) {
         return own;
       }
-    }
-    if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST) {
       int local = localCommand(type, buf, offset, length);
       if (local != -1) {
         return local;
@@ -247,7 +252,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ServerConnection s = server;
     switch (type) {
       case PgProtocol.QUERY_REQUEST:
-        noteSessionCommand(buf, offset + 5, offset + length - 1);
+        noteSessionCommand(buf);
         requests.add(RequestQueue.QUERY, false);
         s.requestSent();
         return MessageFramer.FORWARD;
@@ -279,7 +284,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private int onParse(ByteBuf buf, int offset, int length) {
     server.extendedSent();
-    noteSessionCommand(buf, ExtendedMessages.parseQueryStart(buf, offset, length), offset + length - 1);
+    noteSessionCommand(buf);
     if (ExtendedMessages.firstNameEmpty(buf, offset)) {
       requests.add(RequestQueue.PARSE, false);
       return MessageFramer.FORWARD;
@@ -384,9 +389,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    */
   private int localCommand(byte type, ByteBuf buf, int offset, int length) {
     boolean query = type == PgProtocol.QUERY_REQUEST;
-    int from = query ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
-    int end = offset + length - 1;
-    int k = ExtendedMessages.firstKeywordFrom(buf, from, end);
+    int end = keywordEnd;
+    int k = keyword;
     if (k < 0) {
       return -1;
     }
@@ -455,9 +459,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    */
   private int pgfleetCommand(byte type, ByteBuf buf, int offset, int length) {
     boolean query = type == PgProtocol.QUERY_REQUEST;
-    int from = query ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
-    int end = offset + length - 1;
-    int k = ExtendedMessages.firstKeywordFrom(buf, from, end);
+    int end = keywordEnd;
+    int k = keyword;
     if (!ExtendedMessages.isKeyword(buf, k, end, "SET") && !ExtendedMessages.isKeyword(buf, k, end, "SHOW")) {
       return -1;
     }
@@ -582,8 +585,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * A Query that may change session state: its settings are read back when the transaction
    * ends (SET, RESET, DISCARD), and DISCARD ALL/PLANS drops the server's prepared statements.
    */
-  private void noteSessionCommand(ByteBuf buf, int from, int end) {
-    int k = ExtendedMessages.firstKeywordFrom(buf, from, end);
+  private void noteSessionCommand(ByteBuf buf) {
+    int k = keyword;
+    int end = keywordEnd;
     if (k < 0) {
       return;
     }
@@ -964,6 +968,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       : new PgException(SqlState.CONNECTION_FAILURE, "no server connection: " + t.getMessage());
   }
 
+  private static final boolean[] SESSION_MESSAGES = MessageFramer.typeTable(false, PgProtocol.QUERY_REQUEST,
+    PgProtocol.SYNC_REQUEST, PgProtocol.FUNCTION_CALL_REQUEST, PgProtocol.TERMINATE_REQUEST, PgProtocol.PARSE_REQUEST,
+    PgProtocol.BIND_REQUEST, PgProtocol.EXECUTE_REQUEST, PgProtocol.DESCRIBE_REQUEST, PgProtocol.CLOSE_REQUEST,
+    PgProtocol.FLUSH_REQUEST);
+
   /** Ends the login: ParameterStatus, our own BackendKeyData, ReadyForQuery. */
   private void greet(Map<String, String> serverParameters) {
     cancelPid = runtime.cancels().register(this);
@@ -980,12 +989,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     flushClient();
     state = State.READY;
     // From here only these are read; everything else (COPY data) passes unread.
-    framer.interceptAll(false);
-    for (byte t : new byte[] {PgProtocol.QUERY_REQUEST, PgProtocol.SYNC_REQUEST, PgProtocol.FUNCTION_CALL_REQUEST,
-      PgProtocol.TERMINATE_REQUEST, PgProtocol.PARSE_REQUEST, PgProtocol.BIND_REQUEST, PgProtocol.EXECUTE_REQUEST,
-      PgProtocol.DESCRIBE_REQUEST, PgProtocol.CLOSE_REQUEST, PgProtocol.FLUSH_REQUEST}) {
-      framer.intercept(t, true);
-    }
+    framer.interceptTable(SESSION_MESSAGES);
     framer.resume();
   }
 

@@ -149,14 +149,19 @@ final class ServerConnection implements MessageFramer.Listener {
    * ParameterStatus and ErrorResponse, the rest passing unread.
    */
   private void applyIntercepts() {
-    boolean all = phase != Phase.LINKED || requests != null;
-    framer.interceptAll(all);
-    if (!all) {
-      framer.intercept(PgProtocol.READY_FOR_QUERY_RESPONSE, true);
-      framer.intercept(PgProtocol.PARAMETER_STATUS_RESPONSE, true);
-      framer.intercept(PgProtocol.ERROR_RESPONSE, true);
-    }
+    framer.interceptTable(phase != Phase.LINKED ? ALL : requests != null ? TRACKED : SESSION_LINKED);
   }
+
+  private static final boolean[] ALL = MessageFramer.typeTable(true);
+  /** Session mode: what says where the server stands. */
+  private static final boolean[] SESSION_LINKED = MessageFramer.typeTable(false, PgProtocol.READY_FOR_QUERY_RESPONSE,
+    PgProtocol.PARAMETER_STATUS_RESPONSE, PgProtocol.ERROR_RESPONSE);
+  /**
+   * Transaction mode: everything that answers a request (or comes first in a response), so
+   * the queue stays matched; rows, COPY data and asynchronous messages pass unread.
+   */
+  private static final boolean[] TRACKED = MessageFramer.typeTable(true, PgProtocol.DATA_ROW_RESPONSE,
+    PgProtocol.COPY_DATA, PgProtocol.NOTICE_RESPONSE, PgProtocol.NOTIFICATION_RESPONSE);
 
   void write(ByteBuf buf) {
     NetSockets.write(channel, buf);

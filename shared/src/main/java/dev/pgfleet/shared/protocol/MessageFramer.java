@@ -55,7 +55,9 @@ public final class MessageFramer {
   private static final int STARTUP_HEADER = 4;
 
   private final Listener listener;
-  private final boolean[] intercepted = new boolean[256];
+  private boolean[] intercepted = new boolean[256];
+  /** Whether {@link #intercepted} is a caller's shared table, to copy before changing it. */
+  private boolean sharedTable;
   private int maxMessageLength;
   private byte onlyType;
   private Mode mode;
@@ -78,12 +80,45 @@ public final class MessageFramer {
 
   /** Messages of this type go to {@link Listener#onMessage}; others are forwarded unread. */
   public MessageFramer intercept(byte type, boolean on) {
+    ownTable();
     intercepted[type & 0xFF] = on;
     return this;
   }
 
   public void interceptAll(boolean on) {
+    ownTable();
     java.util.Arrays.fill(intercepted, on);
+  }
+
+  /**
+   * Intercepts exactly the types of {@code table} (from {@link #typeTable}), shared and never
+   * changed here: switching between a few fixed sets is then a field write, not a 256-entry fill.
+   */
+  public void interceptTable(boolean[] table) {
+    if (table.length != 256) {
+      throw new IllegalArgumentException("an intercept table has 256 entries");
+    }
+    intercepted = table;
+    sharedTable = true;
+  }
+
+  /** A table for {@link #interceptTable}: these message types, or all but them with {@code except}. */
+  public static boolean[] typeTable(boolean except, byte... types) {
+    boolean[] t = new boolean[256];
+    if (except) {
+      java.util.Arrays.fill(t, true);
+    }
+    for (byte type : types) {
+      t[type & 0xFF] = !except;
+    }
+    return t;
+  }
+
+  private void ownTable() {
+    if (sharedTable) {
+      intercepted = intercepted.clone();
+      sharedTable = false;
+    }
   }
 
   /**
