@@ -436,11 +436,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (roleOverride != null) {
       return roleOverride;
     }
-    String sql = null;
+    CharSequence sql = null;
     if (type == PgProtocol.QUERY_REQUEST) {
-      sql = ExtendedMessages.queryText(buf, offset, length);
+      // A view of the bytes when ASCII: a cache hit copies nothing.
+      sql = dev.pgfleet.shared.protocol.AsciiSql.ofQuery(buf, offset, length);
     } else if (type == PgProtocol.PARSE_REQUEST) {
-      sql = ExtendedMessages.decodeParse(buf, offset, length).query();
+      sql = dev.pgfleet.shared.protocol.AsciiSql.ofParse(buf, offset, length);
     } else if (type == PgProtocol.BIND_REQUEST) {
       PreparedStatements.Statement st = statements.get(ExtendedMessages.bindStatement(buf, offset, length));
       sql = st == null ? null : st.query();
