@@ -1,8 +1,11 @@
 package dev.pgfleet.dist;
 
+import dev.pgfleet.health.HealthVerticle;
+import dev.pgfleet.health.LocalBanRegistry;
 import dev.pgfleet.proxy.ProxyRuntime;
 import dev.pgfleet.shared.config.General;
 import dev.pgfleet.shared.config.PgFleetConfig;
+import dev.pgfleet.shared.health.BanRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.time.Duration;
@@ -11,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One standalone PgFleet process: a Vert.x instance with one proxy verticle per event loop.
- * (Clustered boot, with Hazelcast, comes later; it will differ only in how Vert.x is built.)
+ * One standalone PgFleet process: a Vert.x instance with the health verticle and one proxy
+ * verticle per event loop, sharing one ban registry. (Clustered boot, with Hazelcast, comes
+ * later; it will differ in how Vert.x is built and in the registry, a cluster-wide one.)
  */
 public final class ProxyNode {
 
@@ -34,7 +38,10 @@ public final class ProxyNode {
     }
 
     /**
-     * Boots Vert.x and deploys the proxy; returns once the port is bound.
+     * Boots Vert.x, deploys the health verticle (its first probe round done, at most
+     * healthcheck_timeout), then the proxy; returns once the port is bound. Health first, so the
+     * first client is routed by what the servers are now (which one is primary, which replicas
+     * answer), not by the configuration alone.
      *
      * @throws RuntimeException if the port cannot be bound (Vert.x is closed again)
      */
@@ -44,8 +51,12 @@ public final class ProxyNode {
         // One verticle instance per event loop, and no more loops than instances: a loop
         // without a proxy instance would only cost a thread.
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true));
-        ProxyRuntime runtime = new ProxyRuntime(config);
+        // One registry for the process: bans from health probes and from failed connects alike.
+        BanRegistry bans = new LocalBanRegistry();
+        ProxyRuntime runtime = new ProxyRuntime(config, bans);
         try {
+            Futures.await(vertx.deployVerticle(new HealthVerticle(config, bans)), DEPLOY_TIMEOUT,
+                    "starting the health checks");
             Futures.await(runtime.deploy(vertx, loops), DEPLOY_TIMEOUT,
                     "starting the proxy on " + general.host() + ":" + general.port());
         } catch (RuntimeException e) {

@@ -4,9 +4,17 @@ import dev.pgfleet.shared.config.PgFleetConfig;
 import dev.pgfleet.shared.config.PoolConfig;
 import dev.pgfleet.shared.config.ServerConfig;
 import dev.pgfleet.shared.config.ShardConfig;
+import dev.pgfleet.shared.health.BanRegistry;
+import dev.pgfleet.shared.health.HealthBus;
+import dev.pgfleet.shared.health.HealthSnapshot;
+import dev.pgfleet.shared.health.HealthSnapshotCodec;
+import dev.pgfleet.shared.health.ServerHealth;
+import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.health.ShardHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,10 +32,12 @@ import java.util.Set;
 
 /**
  * Probes every server of every shard of every pool, decides bans, lag and the primary of each
- * shard, and publishes an immutable {@link HealthSnapshot}: on {@link HealthView#current()} for
- * the proxy of this process, and on the event bus at {@value #SNAPSHOT_ADDRESS} (codec
- * {@value HealthSnapshotCodec#NAME}) for everything else. Deploy one instance per process,
- * before the proxy: {@link #start()} completes once the first round is published.
+ * shard, and publishes an immutable {@link HealthSnapshot} on the event bus at
+ * {@value #SNAPSHOT_ADDRESS} (codec {@value HealthSnapshotCodec#NAME}); a request to
+ * {@value HealthBus#CURRENT} is answered with the newest one, and {@link #current()} returns it
+ * in-process. Deploy one instance per process, before the proxy: {@link #start()} completes once
+ * the first round is published. The {@link BanRegistry} is the process's one registry, passed in
+ * by whoever deploys this verticle and the proxy, so bans placed by either reach both.
  *
  * <h2>A probe round</h2>
  * Every {@code healthcheck_interval}, each distinct (server, database, login) of the
@@ -59,26 +69,27 @@ import java.util.Set;
  */
 public final class HealthVerticle extends VerticleBase {
 
-    /** Where snapshots are published, each round and on every change of bans. */
-    public static final String SNAPSHOT_ADDRESS = "pgfleet.health.snapshot";
+    /** Where snapshots are published, each round and on every change of bans ({@link HealthBus#SNAPSHOTS}). */
+    public static final String SNAPSHOT_ADDRESS = HealthBus.SNAPSHOTS;
 
     private static final Logger LOG = LoggerFactory.getLogger(HealthVerticle.class);
 
     private final ProbeCredentials credentials;
     private final Clock clock;
-    private BanRegistry bans;
+    private final BanRegistry bans;
     private volatile PgFleetConfig config;
+    /** The newest snapshot published; written on this verticle's context, read from any thread. */
+    private volatile HealthSnapshot current = HealthSnapshot.EMPTY;
 
     // Owned by this verticle's context.
-    private HealthView view;
     private boolean codecRegistered;
+    private MessageConsumer<Void> currentConsumer;
     private final Map<ProbeTarget, ServerProbe> probes = new HashMap<>();
     private final Map<ServerKey, LagHistory> histories = new HashMap<>();
     private final Map<String, ServerKey> lastPrimaries = new HashMap<>();
     private Map<ProbeTarget, ProbeResult> lastResults = Map.of();
     /** The configuration {@link #lastResults} were probed with; republishing uses it, not a newer one. */
     private PgFleetConfig probedConfig;
-    private HealthSnapshot published = HealthSnapshot.EMPTY;
     private long version;
     private boolean roundRunning;
     private boolean stopped;
@@ -89,33 +100,29 @@ public final class HealthVerticle extends VerticleBase {
         }
     };
 
-    /** Probes with each pool's first user, bans in the {@link HealthView}'s registry. */
-    public HealthVerticle(PgFleetConfig config) {
-        this(config, ProbeCredentials.firstUser(), null, Clock.systemUTC());
+    /** Probes with each pool's first user (PgCat's choice), bans in {@code bans}. */
+    public HealthVerticle(PgFleetConfig config, BanRegistry bans) {
+        this(config, ProbeCredentials.firstUser(), bans, Clock.systemUTC());
     }
 
     /**
-     * @param bans  the registry to use and install in the {@link HealthView}; null = the view's own
+     * @param bans  the process's registry, the same instance the proxy uses
      * @param clock for {@link ServerHealth#lastChecked()} and snapshot times (lag uses nanoTime)
      */
     public HealthVerticle(PgFleetConfig config, ProbeCredentials credentials, BanRegistry bans, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
         this.credentials = Objects.requireNonNull(credentials, "credentials");
-        this.bans = bans;
+        this.bans = Objects.requireNonNull(bans, "bans");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     @Override
     public Future<?> start() {
         codecRegistered = HealthSnapshotCodec.register(vertx.eventBus());
-        view = HealthView.of(vertx);
-        if (bans != null) {
-            view.useBans(bans);
-        } else {
-            bans = view.bans();
-        }
         bans.addListener(banListener);
-        return round();
+        // Local: in a fleet each instance answers for itself (its bans are the fleet's already).
+        currentConsumer = vertx.eventBus().<Void>localConsumer(HealthBus.CURRENT, m -> m.reply(current));
+        return currentConsumer.completion().compose(v -> round());
     }
 
     @Override
@@ -123,6 +130,9 @@ public final class HealthVerticle extends VerticleBase {
         stopped = true;
         vertx.cancelTimer(timer);
         bans.removeListener(banListener);
+        if (currentConsumer != null) {
+            currentConsumer.unregister();
+        }
         if (codecRegistered) {
             vertx.eventBus().unregisterDefaultCodec(HealthSnapshot.class);
         }
@@ -148,9 +158,14 @@ public final class HealthVerticle extends VerticleBase {
         }
     }
 
-    /** The view this verticle publishes to (the same as {@code HealthView.of(vertx)}). */
-    public HealthView view() {
-        return view;
+    /** The newest snapshot; {@link HealthSnapshot#EMPTY} before the first round. Safe from any thread. */
+    public HealthSnapshot current() {
+        return current;
+    }
+
+    /** The registry this verticle bans in. */
+    public BanRegistry bans() {
+        return bans;
     }
 
     // ------------------------------------------------------------------ rounds
@@ -265,9 +280,8 @@ public final class HealthVerticle extends VerticleBase {
                     notProbed));
         });
         HealthSnapshot snapshot = new HealthSnapshot(++version, clock.instant(), pools, bans.bans());
-        logChanges(published, snapshot);
-        published = snapshot;
-        view.publish(snapshot);
+        logChanges(current, snapshot);
+        current = snapshot;
         vertx.eventBus().publish(SNAPSHOT_ADDRESS, snapshot);
     }
 

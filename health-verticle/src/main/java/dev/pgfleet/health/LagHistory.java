@@ -1,5 +1,7 @@
 package dev.pgfleet.health;
 
+import dev.pgfleet.shared.health.ServerHealth;
+
 /**
  * When a primary was first seen at each WAL position: the basis of a standby's lag in time.
  *

@@ -1,5 +1,8 @@
 package dev.pgfleet.health;
 
+import dev.pgfleet.shared.health.Ban;
+import dev.pgfleet.shared.health.BanRegistry;
+import dev.pgfleet.shared.health.ServerKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,6 @@
 package dev.pgfleet.health;
 
+import dev.pgfleet.shared.health.ServerHealth;
 import java.time.Instant;
 import java.util.Optional;
 

@@ -1,6 +1,7 @@
 package dev.pgfleet.health;
 
 import dev.pgfleet.shared.config.ServerTlsMode;
+import dev.pgfleet.shared.health.ServerKey;
 
 /**
  * One thing to probe: a server, the database and login a pool uses on it. Pools that share all

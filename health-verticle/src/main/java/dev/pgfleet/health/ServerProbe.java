@@ -1,6 +1,7 @@
 package dev.pgfleet.health;
 
 import dev.pgfleet.shared.config.ServerTlsMode;
+import dev.pgfleet.shared.health.ServerHealth;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -3,6 +3,10 @@ package dev.pgfleet.health;
 import dev.pgfleet.shared.config.ServerConfig;
 import dev.pgfleet.shared.config.ServerRole;
 import dev.pgfleet.shared.config.ShardConfig;
+import dev.pgfleet.shared.health.BanRegistry;
+import dev.pgfleet.shared.health.ServerHealth;
+import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.health.ShardHealth;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,18 +28,29 @@ final class ShardEvaluator {
     /**
      * The server that takes writes: the first reachable server out of recovery with role
      * {@code primary}, else with role {@code auto} (after a promotion, the promoted one); a
-     * {@code replica} is never chosen, as PgCat trusts its configured roles. When none answers out
+     * {@code replica} is never chosen, as PgCat trusts its configured roles. Among {@code auto}
+     * servers the last primary seen keeps the role while it answers out of recovery: an old
+     * primary that comes back out of recovery after a failover (split brain) must not take the
+     * writes back from the promoted server just because it is listed first. When none answers out
      * of recovery: the configured primary, else the last primary seen, so that callers get "the
      * primary is unreachable" rather than "there is no primary".
      */
     static Optional<ServerKey> primary(ShardConfig shard, Function<ServerKey, ProbeResult> results,
                                        Optional<ServerKey> lastPrimary) {
-        for (ServerRole role : List.of(ServerRole.PRIMARY, ServerRole.AUTO)) {
-            for (ServerConfig s : shard.servers()) {
-                ProbeResult r = results.apply(ServerKey.of(s));
-                if (s.role() == role && r != null && r.reachable() && !r.inRecovery()) {
-                    return Optional.of(ServerKey.of(s));
-                }
+        for (ServerConfig s : shard.servers()) {
+            if (s.role() == ServerRole.PRIMARY && writable(results.apply(ServerKey.of(s)))) {
+                return Optional.of(ServerKey.of(s));
+            }
+        }
+        for (ServerConfig s : shard.servers()) {
+            ServerKey key = ServerKey.of(s);
+            if (s.role() == ServerRole.AUTO && lastPrimary.equals(Optional.of(key)) && writable(results.apply(key))) {
+                return lastPrimary;
+            }
+        }
+        for (ServerConfig s : shard.servers()) {
+            if (s.role() == ServerRole.AUTO && writable(results.apply(ServerKey.of(s)))) {
+                return Optional.of(ServerKey.of(s));
             }
         }
         Optional<ServerKey> configured = shard.primary().map(ServerKey::of);
@@ -117,6 +132,10 @@ final class ShardEvaluator {
             return ServerHealth.UNKNOWN;
         }
         return r.replayLsn() >= r.receiveLsn() ? 0 : r.replayAgeMillis();
+    }
+
+    private static boolean writable(ProbeResult r) {
+        return r != null && r.reachable() && !r.inRecovery();
     }
 
     private static boolean over(long lag, long limit) {

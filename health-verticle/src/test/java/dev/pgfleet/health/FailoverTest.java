@@ -1,5 +1,6 @@
 package dev.pgfleet.health;
 
+import dev.pgfleet.shared.health.ShardHealth;
 import dev.pgfleet.testkit.PgCluster;
 import dev.pgfleet.testkit.PgServer;
 import dev.pgfleet.testkit.TestPostgres;
@@ -30,7 +31,7 @@ class FailoverTest {
                     s -> s.shard("app", 0).orElseThrow().banned().equals(List.of(key(r2))));
             ShardHealth shard = f.shard("app");
             assertEquals(List.of(key(r1)), shard.readReplicas(), "r1 keeps serving reads");
-            assertTrue(f.view.bans().isBanned(key(r2)));
+            assertTrue(f.bans.isBanned(key(r2)));
             assertFalse(shard.health(key(r2)).orElseThrow().reachable());
             assertTrue(shard.health(key(r2)).orElseThrow().error().isPresent());
             System.out.println("replica stop noticed in " + took.toMillis() + " ms");
@@ -46,7 +47,7 @@ class FailoverTest {
             f.await("both usable once the bans end", Duration.ofSeconds(2).plus(HealthFixture.ONE_ROUND).plusSeconds(1),
                     s -> s.shard("app", 0).orElseThrow().readReplicas().size() == 2);
             long waited = (System.nanoTime() - restarted) / 1_000_000;
-            assertTrue(f.view.bans().bans().isEmpty());
+            assertTrue(f.bans.bans().isEmpty());
             System.out.println("replicas back " + waited + " ms after restart");
         }
     }
@@ -64,7 +65,7 @@ class FailoverTest {
                 ShardHealth shard = s.shard("app", 0).orElseThrow();
                 return !shard.primaryReachable() && shard.primary().equals(Optional.of(key(oldPrimary)));
             });
-            assertFalse(f.view.bans().isBanned(key(oldPrimary)), "a failed primary is not banned");
+            assertFalse(f.bans.isBanned(key(oldPrimary)), "a failed primary is not banned");
             assertEquals(List.of(key(replica)), f.shard("app").readTargets(), "the replica still serves reads");
 
             replica.promote();
@@ -76,7 +77,7 @@ class FailoverTest {
             ShardHealth shard = f.shard("app");
             f.await("the old primary, now a failed auto server, is banned", HealthFixture.ONE_ROUND,
                     s -> s.shard("app", 0).orElseThrow().banned().equals(List.of(key(oldPrimary))));
-            assertTrue(f.view.bans().isBanned(key(oldPrimary)));
+            assertTrue(f.bans.isBanned(key(oldPrimary)));
             assertEquals(List.of(key(replica)), f.shard("app").readTargets(), "no replica left: the new primary reads");
             assertEquals(0, shard.health(key(replica)).orElseThrow().lagBytes());
         }

@@ -2,6 +2,9 @@ package dev.pgfleet.health;
 
 import dev.pgfleet.shared.config.ConfigLoader;
 import dev.pgfleet.shared.config.PgFleetConfig;
+import dev.pgfleet.shared.health.HealthSnapshot;
+import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.health.ShardHealth;
 import dev.pgfleet.testkit.PgServer;
 import dev.pgfleet.testkit.TestUsers;
 import io.vertx.core.Vertx;
@@ -26,13 +29,17 @@ final class HealthFixture implements AutoCloseable {
     static final Duration ONE_ROUND = INTERVAL.plus(TIMEOUT).plusMillis(750);
 
     final Vertx vertx = Vertx.vertx();
+    final LocalBanRegistry bans = new LocalBanRegistry();
     final HealthVerticle verticle;
-    final HealthView view;
 
     HealthFixture(PgFleetConfig config) {
-        verticle = new HealthVerticle(config, ProbeCredentials.firstUser(), null, Clock.systemUTC());
+        verticle = new HealthVerticle(config, ProbeCredentials.firstUser(), bans, Clock.systemUTC());
         vertx.deployVerticle(verticle).await();
-        view = HealthView.of(vertx);
+    }
+
+    /** The newest published snapshot. */
+    HealthSnapshot current() {
+        return verticle.current();
     }
 
     /**
@@ -72,14 +79,14 @@ final class HealthFixture implements AutoCloseable {
     }
 
     ShardHealth shard(String pool) {
-        return view.current().shard(pool, 0).orElseThrow();
+        return current().shard(pool, 0).orElseThrow();
     }
 
     /** Waits until the published snapshot passes {@code condition}; returns how long it took. */
     Duration await(String what, Duration timeout, Predicate<HealthSnapshot> condition) {
         long start = System.nanoTime();
         while (true) {
-            HealthSnapshot s = view.current();
+            HealthSnapshot s = current();
             if (condition.test(s)) {
                 return Duration.ofNanos(System.nanoTime() - start);
             }

@@ -1,5 +1,10 @@
 package dev.pgfleet.health;
 
+import dev.pgfleet.shared.health.HealthBus;
+import dev.pgfleet.shared.health.HealthSnapshot;
+import dev.pgfleet.shared.health.ServerHealth;
+import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.health.ShardHealth;
 import dev.pgfleet.testkit.PgCluster;
 import dev.pgfleet.testkit.TestPostgres;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -23,7 +28,7 @@ class HealthyClusterTest {
     void primaryDetectedAndBothReplicasServeReads() throws Exception {
         PgCluster cluster = TestPostgres.cluster();
         try (HealthFixture f = new HealthFixture(HealthFixture.config(cluster.servers(), "auto", 60, "app"))) {
-            // start() completes after the first round: the view is already populated.
+            // start() completes after the first round: current() is already populated.
             ShardHealth shard = f.shard("app");
             assertEquals(Optional.of(key(cluster.primary())), shard.primary());
             assertTrue(shard.primaryReachable());
@@ -31,7 +36,7 @@ class HealthyClusterTest {
                     shard.readReplicas(), shard::toString);
             assertEquals(List.of(), shard.banned());
             assertEquals(List.of(), shard.lagging());
-            assertEquals(List.of(), f.view.bans().bans().keySet().stream().toList());
+            assertEquals(List.of(), f.bans.bans().keySet().stream().toList());
             for (ServerHealth h : shard.servers()) {
                 assertTrue(h.reachable(), h::toString);
                 assertTrue(h.walLsn().isPresent(), h::toString);
@@ -56,18 +61,23 @@ class HealthyClusterTest {
             HealthSnapshot s = received.get(10, TimeUnit.SECONDS);
             assertTrue(s.version() >= 1);
             assertTrue(s.shard("app", 0).orElseThrow().primary().isPresent());
-            f.await("the view catches up with the bus", Duration.ofSeconds(5), v -> v.version() >= s.version());
+            f.await("current() catches up with the bus", Duration.ofSeconds(5), v -> v.version() >= s.version());
 
             // The same instance in-process: transform() does not copy.
             HealthSnapshot[] both = new HealthSnapshot[2];
             CompletableFuture<Void> next = new CompletableFuture<>();
             consumer.handler(m -> {
                 both[0] = m.body();
-                both[1] = f.view.current();
+                both[1] = f.current();
                 next.complete(null);
             });
             next.get(10, TimeUnit.SECONDS);
             assertSame(both[1], both[0]);
+
+            // A reader that starts late asks for the newest one instead of waiting a round.
+            HealthSnapshot asked = f.vertx.eventBus().<HealthSnapshot>request(HealthBus.CURRENT, null).await().body();
+            assertTrue(asked.version() >= s.version());
+            assertTrue(asked.shard("app", 0).orElseThrow().primaryReachable());
         }
     }
 
@@ -76,17 +86,17 @@ class HealthyClusterTest {
         PgCluster cluster = TestPostgres.cluster();
         try (HealthFixture f = new HealthFixture(HealthFixture.config(cluster.servers(), "auto", 60, "app"))) {
             ServerKey r2 = key(cluster.replicas().get(1));
-            // What the proxy does when a connect fails: ban through the view's registry.
-            long before = f.view.current().version();
-            f.view.bans().ban(r2, Duration.ofSeconds(60), "connect failed: Connection refused");
+            // What the proxy does when a connect fails: ban through the process's registry.
+            long before = f.current().version();
+            f.bans.ban(r2, Duration.ofSeconds(60), "connect failed: Connection refused");
             Duration took = f.await("the ban in the snapshot", Duration.ofSeconds(5),
                     s -> s.shard("app", 0).orElseThrow().banned().equals(List.of(r2)));
-            assertTrue(f.view.current().version() > before);
+            assertTrue(f.current().version() > before);
             assertEquals(List.of(key(cluster.replicas().get(0))), f.shard("app").readReplicas());
-            assertEquals("connect failed: Connection refused", f.view.current().bans().get(r2).reason());
+            assertEquals("connect failed: Connection refused", f.current().bans().get(r2).reason());
             System.out.println("ban published in " + took.toMillis() + " ms");
 
-            f.view.bans().unban(r2);
+            f.bans.unban(r2);
             f.await("unbanned", Duration.ofSeconds(5), s -> s.shard("app", 0).orElseThrow().readReplicas().size() == 2);
 
             // A reload: a second pool over the same servers appears in the next snapshot.

@@ -1,5 +1,6 @@
 package dev.pgfleet.health;
 
+import dev.pgfleet.shared.health.ServerHealth;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

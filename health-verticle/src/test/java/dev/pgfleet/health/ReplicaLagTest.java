@@ -1,5 +1,7 @@
 package dev.pgfleet.health;
 
+import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.health.ShardHealth;
 import dev.pgfleet.testkit.PgCluster;
 import dev.pgfleet.testkit.PgServer;
 import dev.pgfleet.testkit.TestPostgres;
@@ -60,7 +62,7 @@ class ReplicaLagTest {
                 assertEquals(List.of(key(other)), lagging.readReplicas(), "the other replica keeps serving reads");
                 assertTrue(lagging.health(pausedKey).orElseThrow().lagBytes() > MAX_BYTES, lagging::toString);
                 assertEquals(List.of(), lagging.banned(), "lagging is not a ban");
-                assertTrue(f.view.bans().bans().isEmpty());
+                assertTrue(f.bans.bans().isEmpty());
             } finally {
                 sql(paused, "SELECT pg_wal_replay_resume()");
             }

@@ -3,6 +3,9 @@ package dev.pgfleet.health;
 import dev.pgfleet.shared.config.ServerConfig;
 import dev.pgfleet.shared.config.ServerRole;
 import dev.pgfleet.shared.config.ShardConfig;
+import dev.pgfleet.shared.health.ServerHealth;
+import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.health.ShardHealth;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -83,6 +86,21 @@ class ShardEvaluatorTest {
         assertEquals(Optional.empty(), ShardEvaluator.primary(shard, results::get, Optional.empty()));
         assertEquals(Optional.of(P), ShardEvaluator.primary(shard(ServerRole.PRIMARY, ServerRole.AUTO,
                 ServerRole.AUTO), results::get, Optional.empty()), "the configured primary, even unreachable");
+    }
+
+    @Test
+    void promotedAutoServerKeepsTheRoleWhenTheOldPrimaryComesBackOutOfRecovery() {
+        ShardConfig shard = shard(ServerRole.AUTO, ServerRole.AUTO, ServerRole.AUTO);
+        results.put(P, primaryAt(9_000, 0)); // the old primary, restarted on its own timeline
+        results.put(R1, primaryAt(5_000, 0)); // promoted while P was down
+        results.put(R2, standby(5_000, 5_000, 0, 0));
+        assertEquals(Optional.of(R1), ShardEvaluator.primary(shard, results::get, Optional.of(R1)),
+                "the last primary keeps the writes: no flapping back to a diverged server");
+        results.put(R1, down());
+        assertEquals(Optional.of(P), ShardEvaluator.primary(shard, results::get, Optional.of(R1)),
+                "the last primary gone: the first auto server out of recovery");
+        assertEquals(Optional.of(P), ShardEvaluator.primary(shard(ServerRole.PRIMARY, ServerRole.AUTO,
+                ServerRole.AUTO), results::get, Optional.of(R1)), "a configured primary out of recovery comes first");
     }
 
     @Test

@@ -826,6 +826,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
     settings = runtime.intern(SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis()));
     if (mode == PoolMode.SESSION) {
+      pool = routing.forSession();   // bound for the whole session: by default_role, health-aware
       acquire(true).onComplete(ar -> {
         if (state != State.CONNECTING) {
           return;

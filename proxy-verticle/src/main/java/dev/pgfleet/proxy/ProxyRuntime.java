@@ -9,13 +9,20 @@ import dev.pgfleet.shared.config.ServerConfig;
 import dev.pgfleet.shared.config.ServerRole;
 import dev.pgfleet.shared.config.ShardConfig;
 import dev.pgfleet.shared.config.UserConfig;
+import dev.pgfleet.shared.health.BanRegistry;
+import dev.pgfleet.shared.health.HealthBus;
+import dev.pgfleet.shared.health.HealthSnapshot;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,12 +31,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the {@link ProxyVerticle} instances of one process share: the config, the server
- * pools, the cancel keys, the client count. Touched on connect, checkout and checkin,
- * never per message.
+ * pools, the cancel keys, the client count, the ban registry and the newest health snapshot.
+ * Touched on connect, checkout and checkin, never per message.
+ *
+ * <p>Health comes from the health verticle over the local event bus ({@link HealthBus}): each
+ * snapshot is handed to every {@link PoolRouting}, which keeps what routing needs in a volatile
+ * field. Without a health verticle nothing arrives and routing goes by the configuration, bans
+ * (placed by the proxy itself on failed connects) still apply.
  */
 public final class ProxyRuntime {
 
   private final PgFleetConfig config;
+  private final BanRegistry bans;
+  private volatile HealthSnapshot health = HealthSnapshot.EMPTY;
+  private MessageConsumer<HealthSnapshot> healthConsumer;
   private final CancelRegistry cancels = new CancelRegistry();
   private final Map<String, ServerPool> pools = new ConcurrentHashMap<>();
   private final Map<String, PoolRouting> routings = new ConcurrentHashMap<>();
@@ -47,8 +62,13 @@ public final class ProxyRuntime {
   /** PgBouncer's max_prepared_statements default is 200, PgCat's example 500: on by default. */
   static final int DEFAULT_PREPARED_STATEMENTS_CACHE_SIZE = 500;
 
-  public ProxyRuntime(PgFleetConfig config) {
+  /**
+   * @param bans the process's ban registry, the one the health verticle uses too: a server the
+   *             proxy fails to reach is banned there, and the health verticle's bans route here
+   */
+  public ProxyRuntime(PgFleetConfig config, BanRegistry bans) {
     this.config = config;
+    this.bans = Objects.requireNonNull(bans, "bans");
     this.queryWaitTimeoutMillis = config.general().queryWaitTimeout().toMillis();
     // SCRAM verifiers of configured plaintext passwords: PBKDF2 once here, not per login.
     for (PoolConfig pool : config.pools().values()) {
@@ -66,10 +86,33 @@ public final class ProxyRuntime {
     return ScramVerifier.isVerifier(secret) ? ScramVerifier.parse(secret) : ScramServer.verifierForPlaintext(user.username(), secret);
   }
 
-  /** Deploys one {@link ProxyVerticle} per event loop sharing the listening port. */
+  /**
+   * Subscribes to health snapshots, takes the newest one if a health verticle runs (deploy it
+   * first), then deploys one {@link ProxyVerticle} per event loop sharing the listening port.
+   */
   public Future<String> deploy(Vertx vertx, int instances) {
-    createPools();
-    return vertx.deployVerticle(() -> new ProxyVerticle(this), new DeploymentOptions().setInstances(instances));
+    // Local: a fleet's other instances publish their own snapshots, and route by their own.
+    healthConsumer = vertx.eventBus().localConsumer(HealthBus.SNAPSHOTS, m -> health(m.body()));
+    return healthConsumer.completion()
+      .compose(v -> vertx.eventBus().<HealthSnapshot>request(HealthBus.CURRENT, null)
+        .map(Message::body)
+        .otherwise(HealthSnapshot.EMPTY))   // no health verticle: routing by the configuration
+      .compose(current -> {
+        health(current);
+        createPools();
+        return vertx.deployVerticle(() -> new ProxyVerticle(this), new DeploymentOptions().setInstances(instances));
+      });
+  }
+
+  /** A new snapshot: kept, and handed to every routing (each keeps only newer ones). */
+  synchronized void health(HealthSnapshot snapshot) {
+    if (snapshot.version() < health.version()) {
+      return;
+    }
+    health = snapshot;
+    for (PoolRouting r : routings.values()) {
+      r.apply(snapshot);
+    }
   }
 
   public PgFleetConfig config() {
@@ -165,36 +208,42 @@ public final class ProxyRuntime {
     return verifiers.get(user.username() + '\0' + user.password());
   }
 
-  /** The routing of (database, user): shard 0's primary and replicas, each with its own pool. */
+  /**
+   * The routing of (database, user): a pool per server of shard 0 (any of them may become the
+   * primary: role auto, failover), the configured primary (else the first server) taking writes
+   * until a health snapshot names one.
+   */
   PoolRouting routing(PoolConfig pool, UserConfig user) {
-    return routings.computeIfAbsent(pool.name() + '\0' + user.username(), k -> {
+    PoolRouting routing = routings.computeIfAbsent(pool.name() + '\0' + user.username(), k -> {
       ShardConfig shard = pool.shards().get(0);
-      ServerConfig primary = shard.servers().stream().filter(s -> s.role() == ServerRole.PRIMARY).findFirst()
-        .orElse(shard.servers().get(0));
-      List<ServerPool> replicas = new java.util.ArrayList<>();
+      List<ServerPool> servers = new ArrayList<>();
+      int configuredPrimary = -1;
       for (ServerConfig s : shard.servers()) {
-        if (s != primary) {
-          replicas.add(serverPool(pool, user, shard, s, false));
+        if (configuredPrimary < 0 && s.role() == ServerRole.PRIMARY) {
+          configuredPrimary = servers.size();
         }
+        servers.add(serverPool(pool, user, shard, s));
       }
-      return new PoolRouting(serverPool(pool, user, shard, primary, true), List.copyOf(replicas),
+      PoolRouting r = new PoolRouting(pool.name(), servers, Math.max(0, configuredPrimary),
         pool.queryParserEnabled() && pool.queryParserReadWriteSplitting(), pool.defaultRole(),
-        pool.primaryReadsEnabled(), dev.pgfleet.router.LoadBalancer.Mode.fromConfigName(pool.loadBalancingMode().configName()));
+        pool.primaryReadsEnabled(), dev.pgfleet.router.LoadBalancer.Mode.fromConfigName(pool.loadBalancingMode().configName()),
+        bans, config.general().banTime());
+      servers.forEach(p -> p.onServerFailure(r));
+      return r;
     });
+    // After it is in the map: a snapshot that arrives meanwhile either finds it there or is the
+    // one read here (apply ignores what it already has).
+    routing.apply(health);
+    return routing;
   }
 
-  /** The shard 0 primary's pool (session mode uses only this one). */
-  ServerPool pool(PoolConfig pool, UserConfig user) {
-    return routing(pool, user).primary;
-  }
-
-  private ServerPool serverPool(PoolConfig pool, UserConfig user, ShardConfig shard, ServerConfig server,
-                                boolean isPrimary) {
+  private ServerPool serverPool(PoolConfig pool, UserConfig user, ShardConfig shard, ServerConfig server) {
     return pools.computeIfAbsent(pool.name() + '\0' + user.username() + '\0' + server.host() + ':' + server.port(), k -> {
       ServerTarget target = new ServerTarget(server.host(), server.port(), shard.database(), user.serverUsername(),
         user.serverPassword(), config.general().serverTlsMode());
       return new ServerPool(pool.name() + "/" + user.username() + "@" + server.host() + ":" + server.port(), target,
-        user.poolSize(), isPrimary ? user.minPoolSize() : 0, user.idleTimeout(), user.serverLifetime());
+        user.poolSize(), user.minPoolSize(), user.idleTimeout(), user.serverLifetime(),
+        config.general().healthcheckDelay(), config.general().healthcheckTimeout());
     });
   }
 
@@ -206,7 +255,7 @@ public final class ProxyRuntime {
   void createPools() {
     for (PoolConfig p : config.pools().values()) {
       for (UserConfig u : p.users()) {
-        pool(p, u);
+        routing(p, u);
       }
     }
   }
@@ -222,6 +271,9 @@ public final class ProxyRuntime {
    */
   public Future<Void> shutdown(Vertx vertx, Duration timeout) {
     shuttingDown = true;
+    if (healthConsumer != null) {
+      healthConsumer.unregister();
+    }
     for (ProxyVerticle v : verticles) {
       v.loopContext().runOnContext(x -> v.stopListening(timeout.plusSeconds(1)));
     }

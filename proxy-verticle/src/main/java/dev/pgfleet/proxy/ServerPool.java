@@ -1,8 +1,13 @@
 package dev.pgfleet.proxy;
 
+import dev.pgfleet.shared.health.HealthChecks;
+import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.protocol.PgException;
+import dev.pgfleet.shared.protocol.SqlState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,14 +33,38 @@ import org.slf4j.LoggerFactory;
  * same way; so is one that would go idle while a waiter elsewhere has waited longer than
  * {@link #STARVED_NANOS}, whatever the shares. Under even load every loop keeps its share and
  * no connection churns. Only checkout and checkin take the lock, never forwarding.
+ *
+ * <p>Health, as PgCat does it: an idle connection not used for {@code healthcheck_delay} runs
+ * {@code ;} (an empty query) within {@code healthcheck_timeout} before it is handed out; one used
+ * more recently costs a timestamp compare. A failed check, or a failed connect, is reported to
+ * the pool's {@link ServerFailures} (the {@link PoolRouting}, which bans a replica and may name
+ * another pool); the caller then gets a connection from that pool instead of an error, since
+ * nothing of its own was sent yet. Without another pool the caller gets the error.
  */
 final class ServerPool {
 
   private static final Logger log = LoggerFactory.getLogger(ServerPool.class);
 
+  /**
+   * How many times one checkout may move to another pool after failures. Bans make the chain
+   * end by themselves (each failed server is out of the next pick); this bounds it when they do
+   * not (ban_time = 0).
+   */
+  private static final int MAX_REROUTES = 3;
+
   /** Opens a server connection on the calling loop. */
   interface Opener {
     Future<ServerConnection> open(ServerPool pool);
+  }
+
+  /** Told when this pool's server fails a connect or a checkout health check. */
+  interface ServerFailures {
+    /**
+     * Called on the loop of the failed attempt.
+     *
+     * @return the pool the caller should try instead, or null: the caller gets the error
+     */
+    ServerPool serverFailed(ServerPool pool, Throwable cause);
   }
 
   /** One event loop's part of the pool. Guarded by the pool's lock. */
@@ -54,6 +83,7 @@ final class ServerPool {
 
   private final String name;
   private final ServerTarget target;
+  private final ServerKey server;
   private final int maxSize;
   private final Map<Object, LoopShare> loops = new HashMap<>();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
@@ -63,7 +93,8 @@ final class ServerPool {
   /** The ParameterStatus values of the first connection's login, for clients logging in. */
   private volatile Map<String, String> serverParameters;
 
-  private record Waiter(ContextInternal context, Opener opener, Promise<ServerConnection> promise, long since) {
+  private record Waiter(ContextInternal context, Opener opener, Promise<ServerConnection> promise, long since,
+                        int reroutes) {
     Object loop() {
       return context.nettyEventLoop();
     }
@@ -72,19 +103,42 @@ final class ServerPool {
   private final int minSize;
   private final long idleTimeoutNanos;
   private final long lifetimeNanos;
+  private final long healthcheckDelayNanos;
+  private final long healthcheckTimeoutMillis;
+  /** min_pool_size applies to the pool of the shard's primary only; moves with it on failover. */
+  private volatile boolean keepMinimum;
+  private volatile ServerFailures failures;
 
-  ServerPool(String name, ServerTarget target, int maxSize, int minSize, java.time.Duration idleTimeout,
-             java.time.Duration lifetime) {
+  ServerPool(String name, ServerTarget target, int maxSize, int minSize, Duration idleTimeout, Duration lifetime,
+             Duration healthcheckDelay, Duration healthcheckTimeout) {
     this.name = name;
     this.target = target;
+    this.server = new ServerKey(target.host(), target.port());
     this.minSize = minSize;
     this.idleTimeoutNanos = idleTimeout.toNanos();
     this.lifetimeNanos = lifetime.toNanos();
     this.maxSize = maxSize;
+    this.healthcheckDelayNanos = healthcheckDelay.toNanos();
+    this.healthcheckTimeoutMillis = Math.max(1, healthcheckTimeout.toMillis());
   }
 
   String name() {
     return name;
+  }
+
+  /** The server, as bans and health snapshots name it. */
+  ServerKey server() {
+    return server;
+  }
+
+  /** Who hears about failed connects and checks; set once, by the pool's {@link PoolRouting}. */
+  void onServerFailure(ServerFailures failures) {
+    this.failures = failures;
+  }
+
+  /** Whether min_pool_size holds for this pool (its server is the primary now). */
+  void keepMinimum(boolean keep) {
+    this.keepMinimum = keep;
   }
 
   /** Called after each login; the first one fills the cache clients are greeted with. */
@@ -157,17 +211,25 @@ final class ServerPool {
     share(loop).clients--;
   }
 
-  /** An idle connection of this loop, or null: checkout without a Future. */
+  /**
+   * An idle connection of this loop, or null: checkout without a Future. One due for the
+   * health check stays for {@link #acquire}, which checks it.
+   */
   synchronized ServerConnection pollIdle(Object loop) {
     LoopShare mine = loops.get(loop);
     if (mine == null || closed) {
       return null;
     }
     while (!mine.idle.isEmpty()) {
-      ServerConnection conn = mine.idle.pollLast();
-      if (conn.usable()) {
-        return conn;
+      ServerConnection conn = mine.idle.peekLast();
+      if (!conn.usable()) {
+        mine.idle.pollLast();   // closed while idle: its close handler frees the slot
+        continue;
       }
+      if (HealthChecks.needsCheck(conn.lastUsed(), System.nanoTime(), healthcheckDelayNanos)) {
+        return null;
+      }
+      return mine.idle.pollLast();
     }
     return null;
   }
@@ -215,9 +277,15 @@ final class ServerPool {
    * free. Must be called on {@code context}'s event loop.
    */
   Future<ServerConnection> acquire(ContextInternal context, Opener opener) {
+    return acquire(context, opener, 0);
+  }
+
+  private Future<ServerConnection> acquire(ContextInternal context, Opener opener, int reroutes) {
     ServerConnection victim;
     Promise<ServerConnection> promise;
+    ServerConnection toCheck = null;
     Object loop = context.nettyEventLoop();
+    long now = System.nanoTime();
     synchronized (this) {
       if (closed) {
         return context.failedFuture(new IllegalStateException("pool " + name + " is closed"));
@@ -226,26 +294,36 @@ final class ServerPool {
       while (!mine.idle.isEmpty()) {
         ServerConnection conn = mine.idle.pollLast();
         if (conn.usable()) {
-          return context.succeededFuture(conn);
+          if (!HealthChecks.needsCheck(conn.lastUsed(), now, healthcheckDelayNanos)) {
+            return context.succeededFuture(conn);
+          }
+          toCheck = conn;   // idle past healthcheck_delay: checked first, outside the lock
+          break;
         }
         // Closed while idle: its close handler frees the slot.
       }
-      if (size < maxSize) {
+      if (toCheck != null) {
+        victim = null;
+        promise = null;
+      } else if (size < maxSize) {
         size++;
         mine.owned++;
         victim = null;
         promise = null;
       } else {
         promise = context.promise();
-        waiters.add(new Waiter(context, opener, promise, System.nanoTime()));
+        waiters.add(new Waiter(context, opener, promise, now, reroutes));
         mine.waiting++;
         // Below its share, this loop may take an idle connection of another: closing it
         // hands the slot to the first waiter.
         victim = belowShare(mine) ? pollIdleElsewhere(loop) : null;
       }
     }
+    if (toCheck != null) {
+      return check(toCheck, context, opener, reroutes);
+    }
     if (promise == null) {
-      return open(opener, loop);
+      return open(context, opener, reroutes);
     }
     if (victim != null) {
       log.debug("pool {}: an idle connection moves to a loop below its share", name);
@@ -255,8 +333,57 @@ final class ServerPool {
     return promise.future();
   }
 
-  private Future<ServerConnection> open(Opener opener, Object loop) {
-    return opener.open(this).onFailure(err -> slotFreed(loop));
+  private Future<ServerConnection> open(ContextInternal context, Opener opener, int reroutes) {
+    return opener.open(this).recover(err -> {
+      slotFreed(context.nettyEventLoop());
+      return elsewhere(context, opener, reroutes, err);
+    });
+  }
+
+  /**
+   * PgCat's checkout health check: {@code ;} within healthcheck_timeout (a timer closes the
+   * connection, which fails the query). On failure the connection is closed (its slot freed),
+   * the routing hears of it, and the checkout goes on in the pool it names, or here: another
+   * idle connection, else a new one.
+   */
+  private Future<ServerConnection> check(ServerConnection conn, ContextInternal context, Opener opener,
+                                         int reroutes) {
+    Promise<ServerConnection> checked = context.promise();
+    boolean[] timedOut = new boolean[1];
+    long timer = context.owner().setTimer(healthcheckTimeoutMillis, t -> {
+      timedOut[0] = true;
+      conn.close();
+    });
+    conn.runInternal(";").onComplete(ar -> {
+      context.owner().cancelTimer(timer);
+      if (ar.succeeded() && conn.usable()) {
+        checked.complete(conn);
+        return;
+      }
+      Throwable cause = timedOut[0]
+        ? new PgException(SqlState.CONNECTION_FAILURE, "no answer to the health check within healthcheck_timeout ("
+          + healthcheckTimeoutMillis + " ms)")
+        : ar.failed() ? ar.cause() : new PgException(SqlState.CONNECTION_FAILURE, "server connection closed");
+      log.warn("{}: health check of an idle connection failed: {}", name, cause.getMessage());
+      conn.close();
+      ServerFailures f = failures;
+      ServerPool other = f == null ? null : f.serverFailed(this, cause);
+      Future<ServerConnection> next = other != null && other != this && reroutes < MAX_REROUTES
+        ? other.acquire(context, opener, reroutes + 1) : acquire(context, opener, reroutes);
+      next.onComplete(checked);
+    });
+    return checked.future();
+  }
+
+  /** After a failed connect: the pool the routing names instead, or the error. */
+  private Future<ServerConnection> elsewhere(ContextInternal context, Opener opener, int reroutes, Throwable err) {
+    ServerFailures f = failures;
+    ServerPool other = f == null ? null : f.serverFailed(this, err);
+    if (other == null || other == this || reroutes >= MAX_REROUTES) {
+      return context.failedFuture(err);
+    }
+    log.debug("{}: connect failed, trying {}", name, other.name());
+    return other.acquire(context, opener, reroutes + 1);
   }
 
   /** An idle connection of another loop, to close so its slot can be used here. */
@@ -354,10 +481,10 @@ final class ServerPool {
       theirs.waiting--;
       theirs.owned++;
     }
-    Object theirLoop = waiter.loop();
-    waiter.context.runOnContext(x -> open(waiter.opener, theirLoop).onComplete(ar -> {
+    waiter.context.runOnContext(x -> open(waiter.context, waiter.opener, waiter.reroutes).onComplete(ar -> {
       if (ar.succeeded() && !waiter.promise.tryComplete(ar.result())) {
-        release(ar.result());
+        // Possibly another pool's, after a failed connect here.
+        ar.result().pool().release(ar.result());
       } else if (ar.failed()) {
         waiter.promise.tryFail(ar.cause());
       }
@@ -367,7 +494,7 @@ final class ServerPool {
   /**
    * Idle connections of this loop past idle_timeout or server_lifetime, taken out of the
    * pool for the caller to close (never one in use: only idle ones are looked at), keeping
-   * min_pool_size of them.
+   * min_pool_size of them (the primary's pool only).
    */
   java.util.List<ServerConnection> expiredIdle(Object loop, long now) {
     java.util.List<ServerConnection> out = new java.util.ArrayList<>();
@@ -381,7 +508,7 @@ final class ServerPool {
         ServerConnection c = it.next();
         boolean idleTooLong = idleTimeoutNanos > 0 && now - c.lastUsed() > idleTimeoutNanos;
         boolean tooOld = lifetimeNanos > 0 && now - c.createdAt() > lifetimeNanos;
-        if ((idleTooLong && size - out.size() > minSize) || tooOld) {
+        if ((idleTooLong && size - out.size() > (keepMinimum ? minSize : 0)) || tooOld) {
           it.remove();
           out.add(c);
         }
@@ -392,7 +519,7 @@ final class ServerPool {
 
   /** Whether the pool is below min_pool_size (and may open one more). */
   synchronized boolean belowMinimum() {
-    return !closed && size < minSize && waiters.isEmpty();
+    return keepMinimum && !closed && size < minSize && waiters.isEmpty();
   }
 
   /** Cancels a waiter that gave up (client left); true if it was still waiting. */

@@ -108,7 +108,7 @@ final class ProxyFixture implements AutoCloseable {
       TestUsers.DATABASE, TestUsers.DATABASE, serverPort);
     PgFleetConfig config = ConfigLoader.parse(toml, "test.toml");
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    ProxyRuntime runtime = new ProxyRuntime(config);
+    ProxyRuntime runtime = new ProxyRuntime(config, new dev.pgfleet.health.LocalBanRegistry());
     runtime.deploy(vertx, 2).await();
     return new ProxyFixture(primary, port, vertx, runtime);
   }

@@ -1,4 +1,4 @@
-package dev.pgfleet.health;
+package dev.pgfleet.shared.health;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.pgfleet.health;
+package dev.pgfleet.shared.health;
 
 import java.util.List;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.pgfleet.health;
+package dev.pgfleet.shared.health;
 
 import java.time.Duration;
 
@@ -14,6 +14,11 @@ public final class HealthChecks {
      * delay is trusted as it is. Times are {@link System#nanoTime()} readings.
      */
     public static boolean needsCheck(long lastUsedNanos, long nowNanos, Duration delay) {
-        return nowNanos - lastUsedNanos >= delay.toNanos();
+        return needsCheck(lastUsedNanos, nowNanos, delay.toNanos());
+    }
+
+    /** The same with the delay in nanoseconds, converted once by the caller (a checkout asks it). */
+    public static boolean needsCheck(long lastUsedNanos, long nowNanos, long delayNanos) {
+        return nowNanos - lastUsedNanos >= delayNanos;
     }
 }

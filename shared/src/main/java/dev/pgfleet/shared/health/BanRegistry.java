@@ -1,4 +1,4 @@
-package dev.pgfleet.health;
+package dev.pgfleet.shared.health;
 
 import java.time.Duration;
 import java.util.Map;
@@ -7,9 +7,11 @@ import java.util.Map;
  * Servers kept out of rotation for a while: a replica that failed a health probe, a server the
  * proxy could not connect to. Bans are keyed by {@link ServerKey} (host:port) and expire by time.
  *
- * <p>This is the seam for the fleet: {@link LocalBanRegistry} serves one PgFleet process; a
- * clustered implementation (a Hazelcast map with per-entry expiry, see ARCHITECTURE.md) will make
- * a ban placed on one instance visible on all. Callers depend on this interface only.
+ * <p>This is the seam for the fleet: health-verticle's {@code LocalBanRegistry} serves one PgFleet
+ * process; a clustered implementation (a Hazelcast map with per-entry expiry, see ARCHITECTURE.md)
+ * will make a ban placed on one instance visible on all. Callers depend on this interface only,
+ * and one instance serves the whole process: {@code dist} creates it and passes it to the health
+ * verticle and to the proxy, so a ban placed by either is seen by both.
  *
  * <p>Thread safety: every method may be called from any thread. {@link #isBanned} is called by
  * the proxy's event loops on every server checkout and must not block or allocate much.
@@ -36,7 +38,7 @@ public interface BanRegistry {
 
     /**
      * Drops bans whose time is up and tells the listeners. Implementations whose store expires
-     * entries by itself (and reports it) may do nothing here; {@link HealthVerticle} calls it once
+     * entries by itself (and reports it) may do nothing here; the health verticle calls it once
      * per probe round.
      */
     void expire();

@@ -1,4 +1,4 @@
-package dev.pgfleet.health;
+package dev.pgfleet.shared.health;
 
 import dev.pgfleet.shared.config.ServerRole;
 
@@ -18,7 +18,7 @@ import java.util.Optional;
  * @param lagBytes    WAL bytes a standby has not replayed yet, against the shard's primary;
  *                    0 for the primary; {@link #UNKNOWN} when the primary's position is unknown
  * @param lagMillis   how long a standby has been missing WAL the primary had (see
- *                    {@link HealthVerticle} for how it is measured); 0 for the primary;
+ *                    health-verticle's {@code LagHistory} for how it is measured); 0 for the primary;
  *                    {@link #UNKNOWN} when it cannot be told
  * @param lastChecked when the probe finished
  * @param error       why the probe failed; empty when reachable. Never holds a password.
@@ -46,7 +46,7 @@ public record ServerHealth(
     }
 
     /** A copy with the lag filled in (lag needs the whole shard, the probe sees one server). */
-    ServerHealth withLag(long lagBytes, long lagMillis) {
+    public ServerHealth withLag(long lagBytes, long lagMillis) {
         return new ServerHealth(server, role, reachable, inRecovery, walLsn, lagBytes, lagMillis, lastChecked, error);
     }
 }

@@ -1,4 +1,4 @@
-package dev.pgfleet.health;
+package dev.pgfleet.shared.health;
 
 import java.time.Instant;
 import java.util.Collections;
@@ -10,10 +10,11 @@ import java.util.Optional;
 
 /**
  * Everything the health layer knows, as of one moment. Immutable: readers keep a reference as
- * long as they like. Published on {@link HealthView} and on the event bus
- * ({@value HealthVerticle#SNAPSHOT_ADDRESS}) after each probe round and each change of bans.
+ * long as they like. Published by the health verticle on the event bus
+ * ({@value HealthBus#SNAPSHOTS}) after each probe round and each change of bans; the newest one
+ * is also the answer to a request on {@value HealthBus#CURRENT}.
  *
- * @param version  increases by one with every snapshot of one {@link HealthVerticle}; 0 = nothing
+ * @param version  increases by one with every snapshot of one health verticle; 0 = nothing
  *                 probed yet
  * @param takenAt  when it was built
  * @param pools    by pool name, in configuration order; each pool's shards in index order

@@ -1,4 +1,4 @@
-package dev.pgfleet.health;
+package dev.pgfleet.shared.health;
 
 import dev.pgfleet.shared.config.ServerRole;
 import io.vertx.core.buffer.Buffer;

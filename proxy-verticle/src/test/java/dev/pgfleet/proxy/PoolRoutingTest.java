@@ -1,0 +1,124 @@
+package dev.pgfleet.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pgfleet.health.LocalBanRegistry;
+import dev.pgfleet.router.LoadBalancer;
+import dev.pgfleet.router.Route;
+import dev.pgfleet.shared.config.DefaultRole;
+import dev.pgfleet.shared.config.ServerTlsMode;
+import dev.pgfleet.shared.health.HealthSnapshot;
+import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.health.ShardHealth;
+import dev.pgfleet.shared.protocol.PgException;
+import dev.pgfleet.shared.protocol.SqlState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Routing decisions from synthetic health snapshots (what the health verticle publishes), without
+ * servers: nothing here connects. The same decisions run against real servers in
+ * ReplicaHealthTest and FailoverThroughProxyTest.
+ */
+class PoolRoutingTest {
+
+  final LocalBanRegistry bans = new LocalBanRegistry();
+  final ServerPool a = pool(5001);
+  final ServerPool b = pool(5002);
+  final ServerPool c = pool(5003);
+  final PoolRouting routing = new PoolRouting("app", List.of(a, b, c), 0, true, DefaultRole.ANY, false,
+    LoadBalancer.Mode.ROUND_ROBIN, bans, Duration.ofSeconds(60));
+  long version;
+
+  static ServerPool pool(int port) {
+    return new ServerPool("app@" + port, new ServerTarget("h", port, "app", "u", "p", ServerTlsMode.DISABLE), 5, 2,
+      Duration.ZERO, Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(1));
+  }
+
+  HealthSnapshot snapshot(ServerPool primary, boolean primaryUp, ServerPool... readReplicas) {
+    List<ServerKey> readers = java.util.Arrays.stream(readReplicas).map(ServerPool::server).toList();
+    ShardHealth shard = new ShardHealth("app", 0, "app", Optional.of(primary.server()), primaryUp, List.of(), readers,
+      List.of(), List.of());
+    return new HealthSnapshot(++version, Instant.EPOCH, Map.of("app", List.of(shard)), Map.of());
+  }
+
+  Set<ServerPool> reads(int n) {
+    Set<ServerPool> seen = new HashSet<>();
+    for (int i = 0; i < n; i++) {
+      seen.add(routing.pick(Route.REPLICA, false));
+    }
+    return seen;
+  }
+
+  @Test
+  void byConfigurationUntilTheFirstSnapshot() {
+    assertSame(a, routing.primary);
+    assertSame(a, routing.pick(Route.PRIMARY, false));
+    assertEquals(Set.of(b, c), reads(10));
+    assertTrue(a.belowMinimum(), "min_pool_size holds for the primary's pool");
+    assertFalse(b.belowMinimum());
+  }
+
+  @Test
+  void readsSkipWhatTheSnapshotLeavesOutAndWhatIsBannedNow() {
+    routing.apply(snapshot(a, true, c));   // b lagging or down
+    assertEquals(Set.of(c), reads(10));
+    bans.ban(c.server(), Duration.ofSeconds(60), "connect failed");
+    assertEquals(Set.of(a), reads(10), "no replica fit: reads go to the primary");
+    bans.unban(c.server());
+    assertEquals(Set.of(c), reads(10));
+    assertEquals(Set.of(a, c), new HashSet<>(List.of(routing.pick(Route.REPLICA, true), routing.pick(Route.REPLICA, true))),
+      "primary reads: the primary takes its turn");
+  }
+
+  @Test
+  void writesFollowThePrimaryTheSnapshotNames() {
+    routing.apply(snapshot(b, true, c));
+    assertSame(b, routing.primary);
+    assertSame(b, routing.pick(Route.PRIMARY, false));
+    assertEquals(Set.of(c), reads(10), "the old primary is not among the fit replicas");
+    assertTrue(b.belowMinimum());
+    assertFalse(a.belowMinimum(), "min_pool_size moved with the primary");
+
+    routing.apply(new HealthSnapshot(version - 5, Instant.EPOCH, Map.of(), Map.of()));
+    assertSame(b, routing.primary, "an older snapshot changes nothing");
+    routing.apply(new HealthSnapshot(++version, Instant.EPOCH, Map.of("other", List.of()), Map.of()));
+    assertSame(b, routing.primary, "a snapshot without this pool changes nothing");
+
+    routing.apply(snapshot(b, false, c));
+    assertSame(b, routing.pick(Route.PRIMARY, false), "an unreachable primary still takes the writes");
+    assertNull(routing.serverFailed(b, new PgException(SqlState.CONNECTION_FAILURE, "refused")));
+    assertFalse(bans.isBanned(b.server()), "the primary is never banned");
+  }
+
+  @Test
+  void aFailedReplicaIsBannedAndTheCallerSentElsewhere() {
+    routing.apply(snapshot(a, true, b, c));
+    assertSame(c, routing.serverFailed(b, new PgException(SqlState.CONNECTION_FAILURE, "refused")));
+    assertTrue(bans.isBanned(b.server()));
+    assertSame(a, routing.serverFailed(c, new PgException(SqlState.CANNOT_CONNECT_NOW, "shutting down")),
+      "no replica left: the primary");
+    bans.clear();
+    assertNull(routing.serverFailed(b, new PgException(SqlState.INVALID_PASSWORD, "password authentication failed")),
+      "a refused login is the configuration's fault: no ban");
+    assertFalse(bans.isBanned(b.server()));
+  }
+
+  @Test
+  void sessionModeBindsByDefaultRole() {
+    PoolRouting replicaRole = new PoolRouting("app", List.of(a, b, c), 0, false, DefaultRole.REPLICA, false,
+      LoadBalancer.Mode.ROUND_ROBIN, bans, Duration.ofSeconds(60));
+    assertTrue(Set.of(b, c).contains(replicaRole.forSession()));
+    assertSame(a, routing.forSession(), "any: the primary");
+  }
+}
