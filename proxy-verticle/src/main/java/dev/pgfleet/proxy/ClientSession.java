@@ -841,8 +841,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       });
       return;
     }
-    if (pool.serverParameters() != null) {
-      greet(pool.serverParameters());
+    // Greeted with what a server of the pool reported at login: the primary's, or, while it
+    // has not been reached (down since PgFleet started), any other server's.
+    Map<String, String> known = pool.serverParameters();
+    for (int i = 0; known == null && i < routing.servers.size(); i++) {
+      known = routing.servers.get(i).serverParameters();
+    }
+    if (known != null) {
+      greet(known);
       return;
     }
     pool.acquire(context, verticle.connector()::open).onComplete(ar -> {
@@ -855,7 +861,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       if (ar.failed()) {
         fatal(asPgException(ar.cause()));
       } else {
-        greet(pool.serverParameters());
+        greet(ar.result().pool().serverParameters());   // possibly another server's, after a reroute
       }
     });
   }
