@@ -424,8 +424,17 @@ final class ServerPool {
     // Closed pool, broken or expired connection, or a loop below its share waiting:
     // closing it hands the slot on (connectionClosed).
     if (log.isDebugEnabled()) {
-      log.debug("pool {}: released connection closed (usable {}, expired {}, closed pool {})", name, conn.usable(), expired,
-        closed);
+      Waiter first;
+      String shares;
+      synchronized (this) {
+        first = waiters.peekFirst();
+        StringBuilder b = new StringBuilder();
+        loops.forEach((k, l) -> b.append(" [owned ").append(l.owned).append(" idle ").append(l.idle.size())
+          .append(" waiting ").append(l.waiting).append(" clients ").append(l.clients).append(']'));
+        shares = b.toString();
+      }
+      log.debug("pool {}: released connection closed (usable {}, expired {}, closed pool {}, first waiter waited {} us){}",
+        name, conn.usable(), expired, closed, first == null ? -1 : (System.nanoTime() - first.since) / 1000, shares);
     }
     conn.close();
   }
