@@ -6,6 +6,8 @@
  *       (route, transaction control, session state, PgFleet commands, comment hints), cached.</li>
  *   <li>{@link dev.pgfleet.router.LoadBalancer}: random, round robin or least outstanding
  *       connections over the healthy candidates, with weights.</li>
+ *   <li>{@link dev.pgfleet.router.ShardHash}: PostgreSQL's hash partitioning of a bigint or text key
+ *       ({@code PARTITION BY HASH}), so a key's shard is the partition PostgreSQL would pick.</li>
  *   <li>{@link dev.pgfleet.router.PgFleetCommand}: {@code SET SERVER ROLE}, {@code SET SHARD} and the rest,
  *       in PgCat's spellings.</li>
  * </ul>
