@@ -73,10 +73,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private Future<ServerConnection> acquiring;
   /** The pools this client counts in (see ServerPool#attach): usually one, a few with replicas. */
   private ServerPool[] attached = new ServerPool[2];
+  private int attachedCount;
   /** Where the current Query's or Parse's first SQL keyword starts (-1: none), and its SQL ends. */
   private int keyword = -1;
   private int keywordEnd;
-  private int attachedCount;
   private ServerConnection server;
   private int cancelPid;
   private int cancelSecret;
@@ -444,7 +444,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       sql = dev.pgfleet.shared.protocol.AsciiSql.ofParse(buf, offset, length);
     } else if (type == PgProtocol.BIND_REQUEST) {
       PreparedStatements.Statement st = statements.get(ExtendedMessages.bindStatement(buf, offset, length));
-      sql = st == null ? null : st.query();
+      if (st != null) {
+        return st.route(runtime.classifier());   // a prepared statement is classified once
+      }
     }
     if (sql == null) {
       return dev.pgfleet.router.Route.PRIMARY;

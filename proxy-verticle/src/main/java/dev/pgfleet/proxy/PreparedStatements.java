@@ -12,8 +12,44 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class PreparedStatements {
 
-  /** A statement as PgFleet prepares it on servers. */
-  record Statement(String serverName, String query, byte[] parameterTypes) {
+  /**
+   * A statement as PgFleet prepares it on servers, with its read/write route once classified
+   * (at the first Bind that starts a transaction; Binds after that reuse it).
+   */
+  static final class Statement {
+    private final String serverName;
+    private final String query;
+    private final byte[] parameterTypes;
+    /** Set once, from any loop: an enum constant, safe to publish without a fence (the worst case classifies twice). */
+    private dev.pgfleet.router.Route route;
+
+    Statement(String serverName, String query, byte[] parameterTypes) {
+      this.serverName = serverName;
+      this.query = query;
+      this.parameterTypes = parameterTypes;
+    }
+
+    String serverName() {
+      return serverName;
+    }
+
+    String query() {
+      return query;
+    }
+
+    byte[] parameterTypes() {
+      return parameterTypes;
+    }
+
+    /** Where a transaction starting with this statement goes, classified on first use. */
+    dev.pgfleet.router.Route route(dev.pgfleet.router.QueryClassifier classifier) {
+      dev.pgfleet.router.Route r = route;
+      if (r == null) {
+        r = classifier.classify(query).effectiveRoute();
+        route = r;
+      }
+      return r;
+    }
   }
 
   private record Key(String query, byte[] types) {
