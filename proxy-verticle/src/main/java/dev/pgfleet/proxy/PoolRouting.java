@@ -61,6 +61,8 @@ final class PoolRouting implements ServerPool.ServerFailures {
   private final BanRegistry bans;
   private final Duration banTime;
   private volatile Health health;
+  /** Read weights per server, or null when all are 1. */
+  private final int[] weights;
 
   /**
    * What one snapshot says about shard 0, as indexes into {@link #servers}. Immutable once built.
@@ -78,6 +80,20 @@ final class PoolRouting implements ServerPool.ServerFailures {
   PoolRouting(String poolName, List<ServerPool> servers, int configuredPrimary, boolean splitting,
               DefaultRole defaultRole, boolean primaryReads, LoadBalancer.Mode mode, BanRegistry bans,
               Duration banTime) {
+    this(poolName, servers, configuredPrimary, splitting, defaultRole, primaryReads, mode, bans, banTime, null);
+  }
+
+  /**
+   * @param weights per server, its share of reads (the servers' fourth element in the config);
+   *                null: all 1
+   */
+  PoolRouting(String poolName, List<ServerPool> servers, int configuredPrimary, boolean splitting,
+              DefaultRole defaultRole, boolean primaryReads, LoadBalancer.Mode mode, BanRegistry bans,
+              Duration banTime, int[] weights) {
+    if (weights != null && weights.length != servers.size()) {
+      throw new IllegalArgumentException("one weight per server");
+    }
+    this.weights = weights == null ? null : weights.clone();
     this.poolName = poolName;
     this.servers = List.copyOf(servers);
     this.splitting = splitting && servers.size() > 1;
@@ -160,6 +176,11 @@ final class PoolRouting implements ServerPool.ServerFailures {
       public boolean healthy(int index) {
         boolean fit = index == h.primary() ? withPrimary && h.primaryUp() : h.readable()[index];
         return fit && !bans.isBanned(servers.get(index).server());
+      }
+
+      @Override
+      public int weight(int index) {
+        return weights == null ? 1 : weights[index];
       }
 
       @Override

@@ -227,7 +227,7 @@ public final class ProxyRuntime {
       PoolRouting r = new PoolRouting(pool.name(), servers, Math.max(0, configuredPrimary),
         pool.queryParserEnabled() && pool.queryParserReadWriteSplitting(), pool.defaultRole(),
         pool.primaryReadsEnabled(), dev.pgfleet.router.LoadBalancer.Mode.fromConfigName(pool.loadBalancingMode().configName()),
-        bans, config.general().banTime());
+        bans, config.general().banTime(), shard.servers().stream().mapToInt(ServerConfig::weight).toArray());
       servers.forEach(p -> p.onServerFailure(r));
       return r;
     });

@@ -61,6 +61,17 @@ class PoolRoutingTest {
   }
 
   @Test
+  void readsFollowTheServersWeights() {
+    PoolRouting weighted = new PoolRouting("app", List.of(a, b, c), 0, true, DefaultRole.ANY, false,
+      LoadBalancer.Mode.ROUND_ROBIN, bans, Duration.ofSeconds(60), new int[] {1, 3, 1});
+    Map<ServerPool, Integer> counts = new java.util.HashMap<>();
+    for (int i = 0; i < 400; i++) {
+      counts.merge(weighted.pick(Route.REPLICA, false), 1, Integer::sum);
+    }
+    assertEquals(Map.of(b, 300, c, 100), counts, "round robin gives each replica exactly its weight per cycle");
+  }
+
+  @Test
   void byConfigurationUntilTheFirstSnapshot() {
     assertSame(a, routing.primary);
     assertSame(a, routing.pick(Route.PRIMARY, false));

@@ -58,9 +58,19 @@ final class ShardBinder {
     }
 
     private static Optional<ServerConfig> server(Problems p, String path, Object entry) {
-        if (!(entry instanceof JsonArray a) || a.size() != 3) {
-            p.error(path, "expected [host, port, role], e.g. [\"127.0.0.1\", 5432, \"primary\"]");
+        if (!(entry instanceof JsonArray a) || a.size() < 3 || a.size() > 4) {
+            p.error(path, "expected [host, port, role] or [host, port, role, weight], e.g. [\"127.0.0.1\", 5432, \"primary\"]");
             return Optional.empty();
+        }
+        int weight = ServerConfig.DEFAULT_WEIGHT;
+        if (a.size() == 4) {
+            Object w = a.getValue(3);
+            if (w instanceof Number n && n.doubleValue() == n.longValue() && n.longValue() >= 0 && n.longValue() <= 1000) {
+                weight = n.intValue();
+            } else {
+                p.error(path, "weight (fourth element) must be a whole number from 0 to 1000, got " + w);
+                return Optional.empty();
+            }
         }
         Optional<String> host = host(p, path, a.getValue(0));
         Optional<Integer> port = port(p, path, a.getValue(1));
@@ -76,7 +86,7 @@ final class ShardBinder {
         if (host.isEmpty() || port.isEmpty() || role.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new ServerConfig(host.get(), port.get(), role.get()));
+        return Optional.of(new ServerConfig(host.get(), port.get(), role.get(), weight));
     }
 
     private static List<MirrorConfig> mirrors(Section s, int serverCount) {

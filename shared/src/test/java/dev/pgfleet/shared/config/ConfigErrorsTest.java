@@ -117,6 +117,10 @@ class ConfigErrorsTest {
                         FILE + ": pools.app.shards.0.servers[0]: port (second element) must be an integer, got a string"),
                 Arguments.of(withServers("servers = [[\"127.0.0.1\", 5432]]"),
                         FILE + ": pools.app.shards.0.servers[0]: expected [host, port, role]"),
+                Arguments.of(withServers("servers = [[\"127.0.0.1\", 5432, \"replica\", -1]]"),
+                        FILE + ": pools.app.shards.0.servers[0]: weight (fourth element) must be a whole number from 0 to 1000, got -1"),
+                Arguments.of(withServers("servers = [[\"127.0.0.1\", 5432, \"replica\", 1, 2]]"),
+                        FILE + ": pools.app.shards.0.servers[0]: expected [host, port, role] or [host, port, role, weight]"),
                 Arguments.of(withServers("servers = [[\"a\", 5432, \"primary\"], [\"b\", 5432, \"primary\"]]"),
                         FILE + ": pools.app.shards.0.servers[1]: a shard has at most one primary, this is the second"),
                 Arguments.of(withServers("servers = [[\"a\", 5432, \"primary\"], [\"a\", 5432, \"replica\"]]"),
@@ -152,6 +156,14 @@ class ConfigErrorsTest {
         assertTrue(e.errors().stream().anyMatch(line -> line.startsWith(expected)),
                 () -> "expected a line starting with\n  " + expected + "\ngot\n  " + String.join("\n  ", e.errors()));
         assertTrue(e.getMessage().contains(expected), e::getMessage);
+    }
+
+    @Test
+    void serverWeightIsOptional() {
+        PgFleetConfig c = ConfigLoader.parse(withServers(
+                "servers = [[\"a\", 5432, \"primary\"], [\"b\", 5432, \"replica\", 3], [\"c\", 5432, \"replica\", 0]]"), FILE);
+        List<ServerConfig> servers = c.pool("app").orElseThrow().shards().get(0).servers();
+        assertEquals(List.of(1, 3, 0), servers.stream().map(ServerConfig::weight).toList());
     }
 
     @Test
