@@ -44,7 +44,10 @@ final class ServerConnection implements MessageFramer.Listener {
     /** A run of server messages for the client; the peer owns it. */
     void serverBytes(ByteBuf run);
 
-    /** ReadyForQuery arrived: false to drop it (the session is ending with an error instead). */
+    /**
+     * ReadyForQuery with a transaction open ('T' or 'E') arrived: false to drop it (the session
+     * is ending with an error instead). Not asked for 'I'.
+     */
     default boolean allowReady(byte txStatus) {
       return true;
     }
@@ -326,11 +329,16 @@ final class ServerConnection implements MessageFramer.Listener {
     }
     // Forward what came before and the ReadyForQuery itself, then tell the session, which
     // may unlink (transaction mode) before anything else is read.
-    framer.flushRun();
-    if (!p.allowReady(status)) {
-      return MessageFramer.CONSUME;
+    if (status == PgProtocol.TX_IDLE) {
+      // The common case: what came before and the ReadyForQuery in one slice.
+      framer.flushRunWith(buf, offset, length);
+    } else {
+      framer.flushRun();
+      if (!p.allowReady(status)) {
+        return MessageFramer.CONSUME;
+      }
+      p.serverBytes(buf.retainedSlice(offset, length));
     }
-    p.serverBytes(buf.retainedSlice(offset, length));
     p.serverReady(status);
     return MessageFramer.CONSUME;
   }

@@ -203,6 +203,22 @@ public final class MessageFramer {
     runStart = runEnd;
   }
 
+  /**
+   * Inside onMessage, for the message being handled ({@code offset}, {@code length} of
+   * {@code buf}): forwards the run gathered so far and this message as one slice when they are
+   * adjacent (one buffer for the socket to write, not two), else as two. The caller then
+   * returns {@link #CONSUME}.
+   */
+  public void flushRunWith(ByteBuf buf, int offset, int length) {
+    if (buf == runBuf && runEnd == offset) {
+      runEnd = offset + length;
+      flushRun();
+      return;
+    }
+    flushRun();
+    listener.forward(buf.retainedSlice(offset, length));
+  }
+
   /** Releases what the framer holds; it frames nothing after this. */
   public void close() {
     if (carry != null) {

@@ -101,6 +101,38 @@ class MessageFramerTest {
   }
 
   @Test
+  void flushRunWithSendsTheRunAndTheMessageAsOneSliceWhenAdjacent() {
+    ByteBuf out = Unpooled.buffer();
+    BackendMessages.dataRowText(out, List.of("1"));
+    BackendMessages.commandComplete(out, "SELECT 1");
+    BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
+    byte[] bytes = ByteBufUtil.getBytes(out);
+    List<Integer> slices = new ArrayList<>();
+    MessageFramer[] framer = new MessageFramer[1];
+    framer[0] = new MessageFramer(MessageFramer.Mode.MESSAGE, 1 << 20, new MessageFramer.Listener() {
+      @Override
+      public int onMessage(byte type, ByteBuf buf, int offset, int length) {
+        framer[0].flushRunWith(buf, offset, length);
+        return MessageFramer.CONSUME;
+      }
+
+      @Override
+      public void forward(ByteBuf run) {
+        slices.add(run.readableBytes());
+        run.release();
+      }
+    });
+    framer[0].intercept((byte) 'Z', true);
+    framer[0].feed(Unpooled.wrappedBuffer(bytes));
+    assertEquals(List.of(bytes.length), slices, "DataRow, CommandComplete and ReadyForQuery in one slice");
+    // Not adjacent (the ReadyForQuery came in a read of its own): the run, then the message.
+    slices.clear();
+    framer[0].feed(Unpooled.wrappedBuffer(bytes, 0, bytes.length - 6));
+    framer[0].feed(Unpooled.wrappedBuffer(bytes, bytes.length - 6, 6));
+    assertEquals(List.of(bytes.length - 6, 6), slices);
+  }
+
+  @Test
   void startupPacketsOneByteAtATime() {
     ByteBuf out = Unpooled.buffer();
     FrontendMessages.sslRequest(out);
