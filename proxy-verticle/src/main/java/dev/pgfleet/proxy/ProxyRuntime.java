@@ -226,7 +226,7 @@ public final class ProxyRuntime {
       }
       PoolRouting r = new PoolRouting(pool.name(), servers, Math.max(0, configuredPrimary),
         pool.queryParserEnabled() && pool.queryParserReadWriteSplitting(), pool.defaultRole(),
-        pool.primaryReadsEnabled(), dev.pgfleet.router.LoadBalancer.Mode.fromConfigName(pool.loadBalancingMode().configName()),
+        pool.primaryReadsEnabled(), dev.pgfleet.router.LoadBalancer.Mode.of(pool.loadBalancingMode()),
         bans, config.general().banTime(), shard.servers().stream().mapToInt(ServerConfig::weight).toArray());
       servers.forEach(p -> p.onServerFailure(r));
       return r;
@@ -274,15 +274,22 @@ public final class ProxyRuntime {
     if (healthConsumer != null) {
       healthConsumer.unregister();
     }
+    // Each NetServer's shutdown is awaited before this completes: a verticle undeployed (its
+    // server closed) while that shutdown is still in its grace period can leave Vert.x 5.0's
+    // close sequence failing on a sub-millisecond timer ("Cannot schedule a timer with delay
+    // < 1 ms") and never completing, which hung vertx.close() in a test.
+    List<Future<Void>> unbound = new ArrayList<>();
     for (ProxyVerticle v : verticles) {
-      v.loopContext().runOnContext(x -> v.stopListening(timeout.plusSeconds(1)));
+      Promise<Void> stopped = Promise.promise();
+      v.loopContext().runOnContext(x -> v.stopListening(timeout.plusSeconds(1)).onComplete(stopped));
+      unbound.add(stopped.future());
     }
     Promise<Void> done = Promise.promise();
     long deadline = System.nanoTime() + timeout.toNanos();
     drain(vertx, deadline, done);
     return done.future().eventually(() -> {
       pools.values().forEach(p -> p.close());
-      return Future.succeededFuture();
+      return Future.join(unbound).transform(ar -> Future.<Void>succeededFuture());
     });
   }
 

@@ -105,8 +105,8 @@ public final class ProxyVerticle extends VerticleBase {
    * every connection at once; shutdown(timeout) unbinds now and leaves the connections to
    * us until the timeout, after which Vert.x closes what is left.)
    */
-  void stopListening(java.time.Duration grace) {
-    server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  Future<Void> stopListening(java.time.Duration grace) {
+    return server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   io.vertx.core.Context loopContext() {
