@@ -102,7 +102,7 @@ final class ServerConnection implements MessageFramer.Listener {
     this.pool = pool;
     this.target = target;
     this.framer = new MessageFramer(MessageFramer.Mode.MESSAGE, maxMessageLength, this);
-    framer.interceptAll(true);
+    framer.interceptTable(ALL);
   }
 
   /** Starts reading: the startup exchange runs first, then the connection serves sessions. */

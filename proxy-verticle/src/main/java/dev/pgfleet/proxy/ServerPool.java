@@ -220,18 +220,24 @@ final class ServerPool {
     if (mine == null || closed) {
       return null;
     }
-    while (!mine.idle.isEmpty()) {
-      ServerConnection conn = mine.idle.peekLast();
-      if (!conn.usable()) {
-        mine.idle.pollLast();   // closed while idle: its close handler frees the slot
-        continue;
-      }
-      if (HealthChecks.needsCheck(conn.lastUsed(), System.nanoTime(), healthcheckDelayNanos)) {
-        return null;
-      }
-      return mine.idle.pollLast();
+    ServerConnection conn = newestUsableIdle(mine);
+    if (conn == null || HealthChecks.needsCheck(conn.lastUsed(), System.nanoTime(), healthcheckDelayNanos)) {
+      return null;
     }
-    return null;
+    return mine.idle.pollLast();
+  }
+
+  /**
+   * The most recently released idle connection of the loop that is still usable, left in the
+   * list; the ones above it that closed while idle are dropped (their close handlers free the
+   * slots). Under the lock.
+   */
+  private static ServerConnection newestUsableIdle(LoopShare mine) {
+    ServerConnection conn;
+    while ((conn = mine.idle.peekLast()) != null && !conn.usable()) {
+      mine.idle.pollLast();
+    }
+    return conn;
   }
 
   /** Why a waiter was failed by {@link #expireWaiters}. */
@@ -291,16 +297,13 @@ final class ServerPool {
         return context.failedFuture(new IllegalStateException("pool " + name + " is closed"));
       }
       LoopShare mine = share(loop);
-      while (!mine.idle.isEmpty()) {
-        ServerConnection conn = mine.idle.pollLast();
-        if (conn.usable()) {
-          if (!HealthChecks.needsCheck(conn.lastUsed(), now, healthcheckDelayNanos)) {
-            return context.succeededFuture(conn);
-          }
-          toCheck = conn;   // idle past healthcheck_delay: checked first, outside the lock
-          break;
+      ServerConnection conn = newestUsableIdle(mine);
+      if (conn != null) {
+        mine.idle.pollLast();
+        if (!HealthChecks.needsCheck(conn.lastUsed(), now, healthcheckDelayNanos)) {
+          return context.succeededFuture(conn);
         }
-        // Closed while idle: its close handler frees the slot.
+        toCheck = conn;   // idle past healthcheck_delay: checked first, outside the lock
       }
       if (toCheck != null) {
         victim = null;

@@ -1,6 +1,6 @@
 package dev.pgfleet.router;
 
-import java.util.Locale;
+import dev.pgfleet.shared.config.LoadBalancingMode;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
@@ -35,20 +35,28 @@ public final class LoadBalancer {
         /** Least outstanding connections: the smallest outstanding / weight; ties broken at random. */
         LOC;
 
-        /** From a config value: {@code random}, {@code round_robin}, {@code loc} or {@code least_outstanding_connections}. */
+        /** The mode a pool's {@code load_balancing_mode} names. */
+        public static Mode of(LoadBalancingMode configured) {
+            return switch (configured) {
+                case RANDOM -> RANDOM;
+                case ROUND_ROBIN -> ROUND_ROBIN;
+                case LEAST_OUTSTANDING_CONNECTIONS -> LOC;
+            };
+        }
+
+        /**
+         * From a config value: {@code random}, {@code round_robin}, {@code loc} or
+         * {@code least_outstanding_connections}, spelled as {@link LoadBalancingMode} accepts them.
+         */
         public static Mode fromConfigName(String name) {
-            switch (name.trim().toLowerCase(Locale.ROOT)) {
-                case "random":
-                    return RANDOM;
-                case "round_robin":
-                    return ROUND_ROBIN;
-                case "loc":
-                case "least_outstanding_connections":
-                    return LOC;
-                default:
-                    throw new IllegalArgumentException(
-                            "unknown load balancing mode \"" + name + "\"; expected random, round_robin or loc");
+            String n = name.trim();
+            for (LoadBalancingMode m : LoadBalancingMode.values()) {
+                if (m.configName().equalsIgnoreCase(n) || m.aliases().stream().anyMatch(n::equalsIgnoreCase)) {
+                    return of(m);
+                }
             }
+            throw new IllegalArgumentException(
+                    "unknown load balancing mode \"" + name + "\"; expected random, round_robin or loc");
         }
     }
 

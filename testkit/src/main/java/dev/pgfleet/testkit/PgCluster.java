@@ -174,32 +174,12 @@ public final class PgCluster implements AutoCloseable {
                 (System.nanoTime() - started) / 1_000_000, servers);
     }
 
-    /** Builds and starts a {@link PgCluster}. */
-    public static final class Builder {
-        private String name = "main";
-        private Path baseDir;
-        private Path binariesDir;
+    /** Builds and starts {@link PgCluster}. */
+    public static final class Builder extends ServerSetBuilder<Builder, PgCluster> {
         private int replicas = 2;
 
         private Builder() {
-        }
-
-        /** Names the directory and prefixes the server names ({@code <name>-primary}, {@code <name>-replica-1}...). */
-        public Builder name(String name) {
-            this.name = Names.check(name);
-            return this;
-        }
-
-        /** Default {@code <pgfleet.build.dir or ./target>/pgfleet-testkit/servers}. */
-        public Builder baseDir(Path baseDir) {
-            this.baseDir = baseDir;
-            return this;
-        }
-
-        /** Where the binaries are unpacked; default {@code <baseDir>/pg-binaries}. */
-        public Builder binariesDir(Path binariesDir) {
-            this.binariesDir = binariesDir;
-            return this;
+            super("main");
         }
 
         public Builder replicas(int replicas) {
@@ -210,19 +190,19 @@ public final class PgCluster implements AutoCloseable {
             return this;
         }
 
-        /** Starts the primary and the replicas and waits until every replica streams. */
-        public PgCluster start() {
-            Path base = (baseDir != null ? baseDir : KitPaths.defaultServersDir()).toAbsolutePath().normalize();
-            Path bin = binariesDir != null ? binariesDir : KitPaths.binariesDirFor(base);
-            Path dir = base.resolve(name);
-            PgCluster cluster = new PgCluster(name, dir, DirectoryLock.acquire(dir));
-            try {
-                cluster.start(bin, replicas);
-                return cluster;
-            } catch (RuntimeException e) {
-                cluster.close();
-                throw e;
-            }
+        @Override
+        Builder self() {
+            return this;
+        }
+
+        @Override
+        PgCluster create(String name, Path directory, DirectoryLock lock) {
+            return new PgCluster(name, directory, lock);
+        }
+
+        @Override
+        void startServers(PgCluster set, Path binaries) {
+            set.start(binaries, replicas);
         }
     }
 }

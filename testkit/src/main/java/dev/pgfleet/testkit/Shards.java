@@ -101,30 +101,11 @@ public final class Shards implements AutoCloseable {
     }
 
     /** Builds and starts {@link Shards}. */
-    public static final class Builder {
-        private String name = "shards";
-        private Path baseDir;
-        private Path binariesDir;
+    public static final class Builder extends ServerSetBuilder<Builder, Shards> {
         private int count = 2;
 
         private Builder() {
-        }
-
-        public Builder name(String name) {
-            this.name = Names.check(name);
-            return this;
-        }
-
-        /** Default {@code <pgfleet.build.dir or ./target>/pgfleet-testkit/servers}. */
-        public Builder baseDir(Path baseDir) {
-            this.baseDir = baseDir;
-            return this;
-        }
-
-        /** Where the binaries are unpacked; default {@code <baseDir>/pg-binaries}. */
-        public Builder binariesDir(Path binariesDir) {
-            this.binariesDir = binariesDir;
-            return this;
+            super("shards");
         }
 
         public Builder count(int count) {
@@ -135,18 +116,19 @@ public final class Shards implements AutoCloseable {
             return this;
         }
 
-        public Shards start() {
-            Path base = (baseDir != null ? baseDir : KitPaths.defaultServersDir()).toAbsolutePath().normalize();
-            Path bin = binariesDir != null ? binariesDir : KitPaths.binariesDirFor(base);
-            Path dir = base.resolve(name);
-            Shards shards = new Shards(name, dir, DirectoryLock.acquire(dir));
-            try {
-                shards.start(bin, count);
-                return shards;
-            } catch (RuntimeException e) {
-                shards.close();
-                throw e;
-            }
+        @Override
+        Builder self() {
+            return this;
+        }
+
+        @Override
+        Shards create(String name, Path directory, DirectoryLock lock) {
+            return new Shards(name, directory, lock);
+        }
+
+        @Override
+        void startServers(Shards set, Path binaries) {
+            set.start(binaries, count);
         }
     }
 }
