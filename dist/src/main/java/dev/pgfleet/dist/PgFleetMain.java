@@ -21,10 +21,18 @@ public final class PgFleetMain implements Runnable {
     static final int EXIT_FAILURE = 1;
     static final int EXIT_CONFIG = 2;
 
+    private static final String CONTEXT_TIMINGS = "vertx.disableContextTimings";
+
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Vert.x times every event for its blocked-thread warning: a clock read per socket read
+        // and per task, measurable at PgFleet's event rates (BENCHMARKS.md). Off unless asked for
+        // with -Dvertx.disableContextTimings=false. Set before any Vert.x class is loaded.
+        if (System.getProperty(CONTEXT_TIMINGS) == null) {
+            System.setProperty(CONTEXT_TIMINGS, "true");
+        }
         int code = new CommandLine(new PgFleetMain()).execute(args);
         // run and demo only return once their shutdown hook has finished (or on failure):
         // exiting here ends the JVM even if a library left a non-daemon thread behind.

@@ -16,6 +16,7 @@ import dev.pgfleet.shared.protocol.StartupPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetSocket;
@@ -70,7 +71,32 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   /** SET PRIMARY READS: null for the pool's primary_reads_enabled. */
   private Boolean primaryReadsOverride;
-  private Future<ServerConnection> acquiring;
+  /** The checkout this session waits on, if any: cancelled if the client leaves. */
+  private ServerPool.Checkout acquiring;
+  /** Transaction mode's checkout, one per session: a wait for a server connection allocates nothing. */
+  private final ServerPool.Checkout transactionCheckout = new ServerPool.Checkout() {
+    @Override
+    public boolean handed(ServerConnection conn) {
+      if (acquiring != this || state == State.CLOSED) {
+        return false;
+      }
+      acquiring = null;
+      if (hasSettings(conn)) {
+        acquiredForTransaction(conn, null);
+      } else {
+        withSettings(conn).onComplete(ar -> acquiredForTransaction(ar.result(), ar.cause()));
+      }
+      return true;
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      if (acquiring == this) {
+        acquiring = null;
+        acquiredForTransaction(null, waitError(cause, false));
+      }
+    }
+  };
   /** The pools this client counts in (see ServerPool#attach): usually one, a few with replicas. */
   private ServerPool[] attached = new ServerPool[2];
   private int attachedCount;
@@ -874,14 +900,21 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    */
   private Future<ServerConnection> acquire(boolean login) {
     attach(pool);
-    Future<ServerConnection> waited = pool.acquire(context, verticle.connector()::open);
-    acquiring = waited;
-    return waited.recover(err -> Future.failedFuture(err instanceof ServerPool.WaitTimeout
-        ? new PgException(SqlState.QUERY_CANCELED, "no server connection available within query_wait_timeout ("
-          + runtime.queryWaitTimeoutMillis() + " ms)", null, login)
-        : err))
+    Promise<ServerConnection> waited = context.promise();
+    ServerPool.Checkout checkout = new ServerPool.PromiseCheckout(waited);
+    acquiring = checkout;
+    pool.acquire(context, verticle.connector()::open, checkout);
+    return waited.future().recover(err -> Future.failedFuture(waitError(err, login)))
       .compose(this::withSettings)
       .andThen(ar -> acquiring = null);
+  }
+
+  /** A failed checkout as the client sees it: query_wait_timeout is 57014, as a cancelled statement. */
+  private Throwable waitError(Throwable err, boolean login) {
+    return err instanceof ServerPool.WaitTimeout
+      ? new PgException(SqlState.QUERY_CANCELED, "no server connection available within query_wait_timeout ("
+        + runtime.queryWaitTimeoutMillis() + " ms)", null, login)
+      : err;
   }
 
   /** {@code conn} with this session's settings applied (at once when it has them already). */
@@ -943,34 +976,44 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return;
     }
     waiting = true;
-    (idle != null ? withSettings(idle) : acquire(false)).onComplete(ar -> {
-      log.trace("[{}] acquired for transaction: {}", System.identityHashCode(this), ar.succeeded() ? "ok" : ar.cause().toString());
-      if (state == State.CLOSED) {
-        if (ar.succeeded()) {
-          ar.result().release();
-        }
+    if (idle != null) {
+      withSettings(idle).onComplete(ar -> acquiredForTransaction(ar.result(), ar.cause()));
+    } else {
+      acquiring = transactionCheckout;
+      pool.acquire(context, verticle.connector()::open, transactionCheckout);
+    }
+  }
+
+  /** The end of a transaction's checkout: {@code conn}, or the {@code failure} to report. */
+  private void acquiredForTransaction(ServerConnection conn, Throwable failure) {
+    if (log.isTraceEnabled()) {
+      log.trace("[{}] acquired for transaction: {}", System.identityHashCode(this), failure == null ? "ok" : failure.toString());
+    }
+    if (state == State.CLOSED) {
+      if (conn != null) {
+        conn.release();
+      }
+      return;
+    }
+    waiting = false;
+    if (failure != null) {
+      PgException e = asPgException(failure);
+      if (e.fatal()) {
+        fatal(e);
         return;
       }
-      waiting = false;
-      if (ar.failed()) {
-        PgException e = asPgException(ar.cause());
-        if (e.fatal()) {
-          fatal(e);
-          return;
-        }
-        // The client stays usable: the error, then its messages up to Sync are dropped.
-        ByteBuf out = channel.alloc().buffer(128);
-        BackendMessages.errorResponse(out, e);
-        writeClient(out);
-        flushClient();
-        discardToSync = true;
-      } else {
-        server = ar.result();
-        server.link(this, requests);
-      }
-      framer.resume();
-      onReadComplete();
-    });
+      // The client stays usable: the error, then its messages up to Sync are dropped.
+      ByteBuf out = channel.alloc().buffer(128);
+      BackendMessages.errorResponse(out, e);
+      writeClient(out);
+      flushClient();
+      discardToSync = true;
+    } else {
+      server = conn;
+      server.link(this, requests);
+    }
+    framer.resume();
+    onReadComplete();
   }
 
   private static PgException asPgException(Throwable t) {
@@ -1025,7 +1068,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   @Override
   public void serverReady(byte txStatus) {
-    log.trace("[{}] ready {}", System.identityHashCode(this), (char) txStatus);
+    if (log.isTraceEnabled()) {
+      log.trace("[{}] ready {}", System.identityHashCode(this), (char) txStatus);
+    }
     if (txStatus != PgProtocol.TX_IDLE) {
       armIdleInTransaction();
     }

@@ -93,8 +93,35 @@ final class ServerPool {
   /** The ParameterStatus values of the first connection's login, for clients logging in. */
   private volatile Map<String, String> serverParameters;
 
-  private record Waiter(ContextInternal context, Opener opener, Promise<ServerConnection> promise, long since,
-                        int reroutes) {
+  /**
+   * Who is handed a connection when one is free. A session's transaction-mode checkout
+   * implements this itself (one instance per session), so a wait costs no Future chain; the
+   * Future form of {@link #acquire(ContextInternal, Opener)} wraps a promise in one.
+   */
+  interface Checkout {
+    /**
+     * The connection, on the checkout's event loop. False if it is no longer wanted (the
+     * client left, or the checkout was cancelled): the pool takes it back.
+     */
+    boolean handed(ServerConnection conn);
+
+    /** No connection: {@link WaitTimeout}, a closed pool, or a failed connect with nowhere to reroute. */
+    void failed(Throwable cause);
+  }
+
+  record PromiseCheckout(Promise<ServerConnection> promise) implements Checkout {
+    @Override
+    public boolean handed(ServerConnection conn) {
+      return promise.tryComplete(conn);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      promise.tryFail(cause);
+    }
+  }
+
+  private record Waiter(ContextInternal context, Opener opener, Checkout checkout, long since, int reroutes) {
     Object loop() {
       return context.nettyEventLoop();
     }
@@ -273,7 +300,7 @@ final class ServerPool {
     }
     if (late != null) {
       for (Waiter w : late) {
-        w.promise.tryFail(new WaitTimeout());
+        w.checkout.failed(new WaitTimeout());
       }
     }
   }
@@ -283,63 +310,82 @@ final class ServerPool {
    * free. Must be called on {@code context}'s event loop.
    */
   Future<ServerConnection> acquire(ContextInternal context, Opener opener) {
-    return acquire(context, opener, 0);
-  }
-
-  private Future<ServerConnection> acquire(ContextInternal context, Opener opener, int reroutes) {
-    ServerConnection victim;
-    Promise<ServerConnection> promise;
-    ServerConnection toCheck = null;
-    Object loop = context.nettyEventLoop();
-    long now = System.nanoTime();
-    synchronized (this) {
-      if (closed) {
-        return context.failedFuture(new IllegalStateException("pool " + name + " is closed"));
-      }
-      LoopShare mine = share(loop);
-      ServerConnection conn = newestUsableIdle(mine);
-      if (conn != null) {
-        mine.idle.pollLast();
-        if (!HealthChecks.needsCheck(conn.lastUsed(), now, healthcheckDelayNanos)) {
-          return context.succeededFuture(conn);
-        }
-        toCheck = conn;   // idle past healthcheck_delay: checked first, outside the lock
-      }
-      if (toCheck != null) {
-        victim = null;
-        promise = null;
-      } else if (size < maxSize) {
-        size++;
-        mine.owned++;
-        victim = null;
-        promise = null;
-      } else {
-        promise = context.promise();
-        waiters.add(new Waiter(context, opener, promise, now, reroutes));
-        mine.waiting++;
-        // Below its share, this loop may take an idle connection of another: closing it
-        // hands the slot to the first waiter.
-        victim = belowShare(mine) ? pollIdleElsewhere(loop) : null;
-      }
-    }
-    if (toCheck != null) {
-      return check(toCheck, context, opener, reroutes);
-    }
-    if (promise == null) {
-      return open(context, opener, reroutes);
-    }
-    if (victim != null) {
-      log.debug("pool {}: an idle connection moves to a loop below its share", name);
-      ServerConnection v = victim;
-      v.context().runOnContext(x -> v.close());
-    }
+    Promise<ServerConnection> promise = context.promise();
+    acquire(context, opener, new PromiseCheckout(promise));
     return promise.future();
   }
 
-  private Future<ServerConnection> open(ContextInternal context, Opener opener, int reroutes) {
-    return opener.open(this).recover(err -> {
-      slotFreed(context.nettyEventLoop());
-      return elsewhere(context, opener, reroutes, err);
+  /**
+   * As {@link #acquire(ContextInternal, Opener)}, handing the connection to {@code checkout}
+   * (at once when an idle one needs no health check). Must be called on {@code context}'s
+   * event loop; {@code checkout} is called there, exactly once.
+   */
+  void acquire(ContextInternal context, Opener opener, Checkout checkout) {
+    acquire(context, opener, checkout, 0);
+  }
+
+  private void acquire(ContextInternal context, Opener opener, Checkout checkout, int reroutes) {
+    ServerConnection victim;
+    ServerConnection idle = null;
+    boolean open = false;
+    boolean wasClosed;
+    Object loop = context.nettyEventLoop();
+    long now = System.nanoTime();
+    synchronized (this) {
+      wasClosed = closed;
+      if (wasClosed) {
+        victim = null;
+      } else {
+        LoopShare mine = share(loop);
+        idle = newestUsableIdle(mine);
+        if (idle != null) {
+          mine.idle.pollLast();
+          victim = null;
+        } else if (size < maxSize) {
+          size++;
+          mine.owned++;
+          open = true;
+          victim = null;
+        } else {
+          waiters.add(new Waiter(context, opener, checkout, now, reroutes));
+          mine.waiting++;
+          // Below its share, this loop may take an idle connection of another: closing it
+          // hands the slot to the first waiter.
+          victim = belowShare(mine) ? pollIdleElsewhere(loop) : null;
+        }
+      }
+    }
+    if (idle != null) {
+      if (HealthChecks.needsCheck(idle.lastUsed(), now, healthcheckDelayNanos)) {
+        check(idle, context, opener, checkout, reroutes);   // idle past healthcheck_delay: checked first
+      } else {
+        hand(checkout, idle);
+      }
+    } else if (open) {
+      open(context, opener, checkout, reroutes);
+    } else if (victim != null) {
+      log.debug("pool {}: an idle connection moves to a loop below its share", name);
+      victim.context().runOnContext(x -> victim.close());
+    } else if (wasClosed) {
+      checkout.failed(new IllegalStateException("pool " + name + " is closed"));
+    }
+  }
+
+  /** Hands {@code conn} over; if it is no longer wanted, it goes back to its pool (possibly another's, after a reroute). */
+  private static void hand(Checkout checkout, ServerConnection conn) {
+    if (!checkout.handed(conn)) {
+      conn.pool().release(conn);
+    }
+  }
+
+  private void open(ContextInternal context, Opener opener, Checkout checkout, int reroutes) {
+    opener.open(this).onComplete(ar -> {
+      if (ar.succeeded()) {
+        hand(checkout, ar.result());
+      } else {
+        slotFreed(context.nettyEventLoop());
+        elsewhere(context, opener, checkout, reroutes, ar.cause());
+      }
     });
   }
 
@@ -349,9 +395,8 @@ final class ServerPool {
    * the routing hears of it, and the checkout goes on in the pool it names, or here: another
    * idle connection, else a new one.
    */
-  private Future<ServerConnection> check(ServerConnection conn, ContextInternal context, Opener opener,
-                                         int reroutes) {
-    Promise<ServerConnection> checked = context.promise();
+  private void check(ServerConnection conn, ContextInternal context, Opener opener, Checkout checkout,
+                     int reroutes) {
     boolean[] timedOut = new boolean[1];
     long timer = context.owner().setTimer(healthcheckTimeoutMillis, t -> {
       timedOut[0] = true;
@@ -360,7 +405,7 @@ final class ServerPool {
     conn.runInternal(";").onComplete(ar -> {
       context.owner().cancelTimer(timer);
       if (ar.succeeded() && conn.usable()) {
-        checked.complete(conn);
+        hand(checkout, conn);
         return;
       }
       Throwable cause = timedOut[0]
@@ -371,22 +416,24 @@ final class ServerPool {
       conn.close();
       ServerFailures f = failures;
       ServerPool other = f == null ? null : f.serverFailed(this, cause);
-      Future<ServerConnection> next = other != null && other != this && reroutes < MAX_REROUTES
-        ? other.acquire(context, opener, reroutes + 1) : acquire(context, opener, reroutes);
-      next.onComplete(checked);
+      if (other != null && other != this && reroutes < MAX_REROUTES) {
+        other.acquire(context, opener, checkout, reroutes + 1);
+      } else {
+        acquire(context, opener, checkout, reroutes);
+      }
     });
-    return checked.future();
   }
 
   /** After a failed connect: the pool the routing names instead, or the error. */
-  private Future<ServerConnection> elsewhere(ContextInternal context, Opener opener, int reroutes, Throwable err) {
+  private void elsewhere(ContextInternal context, Opener opener, Checkout checkout, int reroutes, Throwable err) {
     ServerFailures f = failures;
     ServerPool other = f == null ? null : f.serverFailed(this, err);
     if (other == null || other == this || reroutes >= MAX_REROUTES) {
-      return context.failedFuture(err);
+      checkout.failed(err);
+      return;
     }
     log.debug("{}: connect failed, trying {}", name, other.name());
-    return other.acquire(context, opener, reroutes + 1);
+    other.acquire(context, opener, checkout, reroutes + 1);
   }
 
   /** An idle connection of another loop, to close so its slot can be used here. */
@@ -411,11 +458,7 @@ final class ServerPool {
         LoopShare mine = share(loop);
         Waiter waiter = pollWaiterOn(loop, mine);
         if (waiter != null) {
-          waiter.context.runOnContext(x -> {
-            if (!waiter.promise.tryComplete(conn)) {
-              release(conn);
-            }
-          });
+          waiter.context.runOnContext(x -> hand(waiter.checkout, conn));
           return;
         }
         if (!foreignWaiterOwed()) {
@@ -493,14 +536,7 @@ final class ServerPool {
       theirs.waiting--;
       theirs.owned++;
     }
-    waiter.context.runOnContext(x -> open(waiter.context, waiter.opener, waiter.reroutes).onComplete(ar -> {
-      if (ar.succeeded() && !waiter.promise.tryComplete(ar.result())) {
-        // Possibly another pool's, after a failed connect here.
-        ar.result().pool().release(ar.result());
-      } else if (ar.failed()) {
-        waiter.promise.tryFail(ar.cause());
-      }
-    }));
+    waiter.context.runOnContext(x -> open(waiter.context, waiter.opener, waiter.checkout, waiter.reroutes));
   }
 
   /**
@@ -535,10 +571,10 @@ final class ServerPool {
   }
 
   /** Cancels a waiter that gave up (client left); true if it was still waiting. */
-  synchronized boolean cancelWait(Future<ServerConnection> future) {
+  synchronized boolean cancelWait(Checkout checkout) {
     for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
-      if (w.promise.future() == future) {
+      if (w.checkout == checkout) {
         it.remove();
         share(w.loop()).waiting--;
         return true;
@@ -564,7 +600,7 @@ final class ServerPool {
       c.context().runOnContext(x -> c.close());
     }
     for (Waiter waiter : w) {
-      waiter.context.runOnContext(x -> waiter.promise.tryFail("pool " + name + " is closed"));
+      waiter.context.runOnContext(x -> waiter.checkout.failed(new IllegalStateException("pool " + name + " is closed")));
     }
     log.debug("pool {} closed", name);
   }
