@@ -55,6 +55,49 @@ class PoolLimitsTest {
   }
 
   @Test
+  void aWaiterThatLeavesPassesItsTurnOn() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.start("transaction", 1, "query_wait_timeout = 10000");
+         Connection holder = proxy.connectScram(); Connection leaver = proxy.connectScram();
+         Connection next = proxy.connectScram()) {
+      holder.setAutoCommit(false);
+      next.setAutoCommit(false);
+      holder.createStatement().execute("SELECT 1");   // holds the only server connection
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+      try {
+        java.util.concurrent.Future<?> gone = pool.submit(() -> leaver.createStatement().executeQuery("SELECT 2"));
+        Thread.sleep(300);   // the leaver waits for the connection
+        leaver.abort(pool);   // and drops its socket while waiting
+        assertThrows(java.util.concurrent.ExecutionException.class, () -> gone.get(5, java.util.concurrent.TimeUnit.SECONDS));
+        java.util.concurrent.Future<Integer> served = pool.submit(() -> {
+          try (ResultSet rs = next.createStatement().executeQuery("SELECT 3")) {
+            rs.next();
+            return rs.getInt(1);
+          }
+        });
+        Thread.sleep(300);   // the next client waits too
+        holder.commit();
+        assertEquals(3, served.get(5, java.util.concurrent.TimeUnit.SECONDS));
+        next.commit();
+        // Whichever loop the leaver waited on, the only slot is not lost to it: both clients
+        // left get a connection again, and the server sees one session.
+        for (Connection c : new Connection[] {holder, next}) {
+          java.util.concurrent.Future<Integer> again = pool.submit(() -> {
+            try (ResultSet rs = c.createStatement().executeQuery("SELECT 4")) {
+              rs.next();
+              return rs.getInt(1);
+            }
+          });
+          assertEquals(4, again.get(5, java.util.concurrent.TimeUnit.SECONDS));
+          c.commit();
+        }
+        assertEquals(1, serverConnections(proxy));
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void idleInTransactionClientIsDisconnectedWith25P03() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start("transaction", 2, "idle_client_in_transaction_timeout = 300");
          Connection idle = proxy.connectScram(); Connection other = proxy.connectScram()) {
