@@ -67,10 +67,56 @@ final class PoolRouting implements ServerPool.ServerFailures {
   /**
    * What one snapshot says about shard 0, as indexes into {@link #servers}. Immutable once built.
    *
+   * @param replicas the candidates of a read that may not go to the primary
+   * @param any      the candidates of a read that may (the primary, when it is up)
+   */
+  private record Health(long version, int primary, Readers replicas, Readers any) {
+  }
+
+  /**
    * @param primaryUp whether the primary answered its last probe (it then may serve reads too)
    * @param readable  per server: a replica fit for reads (never the primary's index)
    */
-  private record Health(long version, int primary, boolean primaryUp, boolean[] readable) {
+  private Health health(long version, int primary, boolean primaryUp, boolean[] readable) {
+    return new Health(version, primary, new Readers(primary, false, readable), new Readers(primary, primaryUp, readable));
+  }
+
+  /**
+   * The servers a read may go to under one {@link Health}, built with it so that a pick
+   * allocates nothing; bans are asked at each pick.
+   */
+  private final class Readers implements LoadBalancer.Candidates {
+    private final int primary;
+    private final boolean primaryFit;
+    private final boolean[] readable;
+
+    Readers(int primary, boolean primaryFit, boolean[] readable) {
+      this.primary = primary;
+      this.primaryFit = primaryFit;
+      this.readable = readable;
+    }
+
+    @Override
+    public int size() {
+      return servers.size();
+    }
+
+    @Override
+    public boolean healthy(int index) {
+      boolean fit = index == primary ? primaryFit : readable[index];
+      return fit && !bans.isBanned(servers.get(index).server());
+    }
+
+    @Override
+    public int weight(int index) {
+      return weights == null ? 1 : weights[index];
+    }
+
+    @Override
+    public int outstanding(int index) {
+      ServerPool p = servers.get(index);
+      return p.size() - p.idle();
+    }
   }
 
   /**
@@ -106,7 +152,7 @@ final class PoolRouting implements ServerPool.ServerFailures {
     for (int i = 0; i < readable.length; i++) {
       readable[i] = i != configuredPrimary;
     }
-    this.health = new Health(HealthSnapshot.EMPTY.version(), configuredPrimary, true, readable);
+    this.health = health(HealthSnapshot.EMPTY.version(), configuredPrimary, true, readable);
     this.primary = servers.get(configuredPrimary);
     primary.keepMinimum(true);
   }
@@ -136,7 +182,7 @@ final class PoolRouting implements ServerPool.ServerFailures {
     for (int i = 0; i < readable.length; i++) {
       readable[i] = i != p && shard.readReplicas().contains(servers.get(i).server());
     }
-    health = new Health(snapshot.version(), p, shard.primaryReachable(), readable);
+    health = health(snapshot.version(), p, shard.primaryReachable(), readable);
     if (p != before.primary()) {
       ServerPool old = servers.get(before.primary());
       ServerPool now = servers.get(p);
@@ -165,30 +211,7 @@ final class PoolRouting implements ServerPool.ServerFailures {
     if (route == Route.PRIMARY || servers.size() == 1) {
       return writer;
     }
-    boolean withPrimary = route == Route.ANY || primaryReads;
-    int i = balancer.pick(new LoadBalancer.Candidates() {
-      @Override
-      public int size() {
-        return servers.size();
-      }
-
-      @Override
-      public boolean healthy(int index) {
-        boolean fit = index == h.primary() ? withPrimary && h.primaryUp() : h.readable()[index];
-        return fit && !bans.isBanned(servers.get(index).server());
-      }
-
-      @Override
-      public int weight(int index) {
-        return weights == null ? 1 : weights[index];
-      }
-
-      @Override
-      public int outstanding(int index) {
-        ServerPool p = servers.get(index);
-        return p.size() - p.idle();
-      }
-    });
+    int i = balancer.pick(route == Route.ANY || primaryReads ? h.any() : h.replicas());
     // No replica fit for reads: the primary (see the class comment for why not PgCat's way).
     return i == LoadBalancer.NONE ? writer : servers.get(i);
   }
