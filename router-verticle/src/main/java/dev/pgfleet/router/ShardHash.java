@@ -133,15 +133,7 @@ public final class ShardHash {
             c -= b; c ^= Integer.rotateLeft(b, 4); b += a;
         }
         a += k;
-        // final(a, b, c)
-        c ^= b; c -= Integer.rotateLeft(b, 14);
-        a ^= c; a -= Integer.rotateLeft(c, 11);
-        b ^= a; b -= Integer.rotateLeft(a, 25);
-        c ^= b; c -= Integer.rotateLeft(b, 16);
-        a ^= c; a -= Integer.rotateLeft(c, 4);
-        b ^= a; b -= Integer.rotateLeft(a, 14);
-        c ^= b; c -= Integer.rotateLeft(b, 24);
-        return ((long) b << 32) | (c & 0xFFFFFFFFL);
+        return finalMix(a, b, c);
     }
 
     /**
@@ -212,6 +204,11 @@ public final class ShardHash {
         if (left >= 1) {
             a += k[i] & 0xFF;
         }
+        return finalMix(a, b, c);
+    }
+
+    /** lookup3's {@code final(a, b, c)}; the result is {@code b << 32 | c}, as the extended hashes report it. */
+    private static long finalMix(int a, int b, int c) {
         c ^= b; c -= Integer.rotateLeft(b, 14);
         a ^= c; a -= Integer.rotateLeft(c, 11);
         b ^= a; b -= Integer.rotateLeft(a, 25);
