@@ -360,11 +360,11 @@ final class ServerConnection implements MessageFramer.Listener {
     this.peer = peer;
     this.requests = requests;
     this.phase = Phase.LINKED;
-    this.lastUsed = System.nanoTime();
     applyIntercepts();
   }
 
-  void unlink() {
+  /** Unlinks the session; {@code now} (System.nanoTime()) is when the connection was last used. */
+  void unlink(long now) {
     this.peer = null;
     this.requests = null;
     // The session may have paused reading for its own back-pressure.
@@ -373,7 +373,7 @@ final class ServerConnection implements MessageFramer.Listener {
       phase = Phase.IDLE;
       applyIntercepts();
     }
-    this.lastUsed = System.nanoTime();
+    this.lastUsed = now;
   }
 
   /** The session sent a message that ReadyForQuery answers (Query, Sync, FunctionCall). */
@@ -469,13 +469,14 @@ final class ServerConnection implements MessageFramer.Listener {
    * middle of something a reset cannot undo in order.
    */
   void resetAndRelease(String resetQuery) {
-    unlink();
+    long now = System.nanoTime();
+    unlink(now);
     if (!clean()) {
       close();
       return;
     }
     if (resetQuery == null || resetQuery.isEmpty()) {
-      pool.release(this);
+      pool.release(this, now);
       return;
     }
     runInternal(resetQuery).onComplete(ar -> {
@@ -483,7 +484,7 @@ final class ServerConnection implements MessageFramer.Listener {
         // DISCARD ALL drops settings and prepared statements alike.
         applied = Map.of();
         prepared.clear();
-        pool.release(this);
+        pool.release(this, System.nanoTime());
       } else {
         close();
       }
@@ -492,9 +493,10 @@ final class ServerConnection implements MessageFramer.Listener {
 
   /** Gives the connection back as it is (transaction mode: no reset between clients). */
   void release() {
-    unlink();
+    long now = System.nanoTime();
+    unlink(now);
     if (clean()) {
-      pool.release(this);
+      pool.release(this, now);
     } else {
       close();
     }

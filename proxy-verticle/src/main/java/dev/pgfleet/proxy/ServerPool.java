@@ -374,7 +374,7 @@ final class ServerPool {
   /** Hands {@code conn} over; if it is no longer wanted, it goes back to its pool (possibly another's, after a reroute). */
   private static void hand(Checkout checkout, ServerConnection conn) {
     if (!checkout.handed(conn)) {
-      conn.pool().release(conn);
+      conn.pool().release(conn, System.nanoTime());
     }
   }
 
@@ -449,9 +449,17 @@ final class ServerPool {
     return null;
   }
 
-  /** Gives back a clean, idle connection. Called on the connection's loop. */
-  void release(ServerConnection conn) {
-    boolean expired = lifetimeNanos > 0 && System.nanoTime() - conn.createdAt() > lifetimeNanos;
+  /**
+   * Gives back a clean, idle connection, released at {@code now} (System.nanoTime()). Called on
+   * the connection's loop.
+   *
+   * <p>A waiter of this loop gets it through the loop's task queue, not inside this call. Handed
+   * over at once (inside the connection's read of ReadyForQuery), the next client's query went
+   * to its server before the loop had answered the other sockets ready in the same poll, and
+   * 50-client pgbench runs lost throughput (BENCHMARKS.md, "Third round").
+   */
+  void release(ServerConnection conn, long now) {
+    boolean expired = lifetimeNanos > 0 && now - conn.createdAt() > lifetimeNanos;
     Object loop = conn.context().nettyEventLoop();
     synchronized (this) {
       if (!closed && conn.usable() && !expired) {

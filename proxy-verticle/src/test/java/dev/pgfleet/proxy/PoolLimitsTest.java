@@ -97,6 +97,61 @@ class PoolLimitsTest {
     }
   }
 
+  /**
+   * The first waiter sent its query and a Terminate together: handed the connection, it forwards
+   * the query and leaves at once, so the connection (its query unanswered) is closed. The waiter
+   * after it must still be served, on a new connection, and nothing may hang.
+   */
+  @Test
+  void aWaiterThatLeavesAsSoonAsItIsHandedTheConnectionDoesNotStallTheNext() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.start("transaction", 1, "query_wait_timeout = 10000");
+         Connection holder = proxy.connect(TestUsers.MD5_USER, TestUsers.MD5_PASSWORD);
+         Connection next = proxy.connect(TestUsers.MD5_USER, TestUsers.MD5_PASSWORD);
+         RawClient quitter = new RawClient(proxy.port)) {
+      quitter.startup(TestUsers.MD5_USER, TestUsers.DATABASE);
+      RawClient.Message challenge = quitter.read();
+      assertEquals('R', challenge.type());
+      byte[] salt = java.util.Arrays.copyOfRange(challenge.body(), 4, 8);
+      String response = dev.pgfleet.shared.auth.Md5Auth.md5Response(TestUsers.MD5_PASSWORD, TestUsers.MD5_USER, salt);
+      quitter.send(b -> {
+        b.writeByte('p').writeInt(4 + response.length() + 1);
+        b.writeBytes(response.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).writeByte(0);
+      });
+      RawClient.Message m;
+      while ((m = quitter.read()).type() != 'Z') {
+        assertTrue(m.type() != 'E', () -> "login failed");
+      }
+      holder.setAutoCommit(false);
+      holder.createStatement().execute("SELECT 1");   // holds the only server connection
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        // First in line: a query and a Terminate in one write.
+        quitter.send(b -> {
+          dev.pgfleet.shared.protocol.FrontendMessages.query(b, "SELECT pg_sleep(0.2)");
+          b.writeByte('X').writeInt(4);
+        });
+        Thread.sleep(300);
+        java.util.concurrent.Future<Integer> served = pool.submit(() -> {
+          try (ResultSet rs = next.createStatement().executeQuery("SELECT 2")) {
+            rs.next();
+            return rs.getInt(1);
+          }
+        });
+        Thread.sleep(300);   // second in line
+        holder.commit();
+        assertEquals(2, served.get(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(quitter.closedByServer(), "the quitter's Terminate closed it");
+        try (ResultSet rs = holder.createStatement().executeQuery("SELECT 3")) {
+          rs.next();
+          assertEquals(3, rs.getInt(1));
+        }
+        holder.commit();
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
   @Test
   void idleInTransactionClientIsDisconnectedWith25P03() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start("transaction", 2, "idle_client_in_transaction_timeout = 300");
