@@ -134,7 +134,7 @@ def ratio(a, b):
     return a / b if a is not None and b not in (None, 0) else None
 
 
-TARGET_ORDER = ["direct", "pgbouncer", "pgfleet", "direct-primary", "pgfleet-split-off", "pgfleet-split-on"]
+TARGET_ORDER = ["direct", "pgbouncer", "pgfleet", "pgfleet-cores", "direct-primary", "pgfleet-split-off", "pgfleet-split-on"]
 
 
 def report(d):
@@ -245,12 +245,18 @@ def report(d):
     def check(name, value, ok, shown):
         checks.append({"target": name, "value": value, "pass": ok if value is not None else None, "shown": shown})
 
-    for proto in ("simple", "extended"):
-        w = f"select-{proto}-50"
-        r = ratio(g(w, "pgfleet", "tps"), g(w, "pgbouncer", "tps"))
-        check(f"{w}: PgFleet TPS >= 1.1x PgBouncer", r, r is not None and r >= 1.1, fmt(r, ".2f") + "x")
-        c = ratio(g(w, "pgfleet", "cpu_us_per_tx"), g(w, "pgbouncer", "cpu_us_per_tx"))
-        check(f"{w}: PgFleet CPU/tx <= PgBouncer's", c, c is not None and c <= 1.0, fmt(c, ".2f") + "x")
+    loops = {"pgfleet": meta.get("worker_threads"), "pgfleet-cores": meta.get("second_loops")}
+    for t in ("pgfleet", "pgfleet-cores"):
+        if t == "pgfleet-cores" and not any(k[1] == t for k in keys):
+            continue
+        n = loops.get(t)
+        who = f"PgFleet ({n} loop{'s' if n != 1 else ''})" if n else "PgFleet"
+        for proto in ("simple", "extended"):
+            w = f"select-{proto}-50"
+            r = ratio(g(w, t, "tps"), g(w, "pgbouncer", "tps"))
+            check(f"{w}: {who} TPS >= 1.1x PgBouncer", r, r is not None and r >= 1.1, fmt(r, ".2f") + "x")
+            c = ratio(g(w, t, "cpu_us_per_tx"), g(w, "pgbouncer", "cpu_us_per_tx"))
+            check(f"{w}: {who} CPU/tx <= PgBouncer's", c, c is not None and c <= 1.0, fmt(c, ".2f") + "x")
     r = ratio(g("select-prepared-50", "pgfleet", "tps"), g("select-extended-50", "pgfleet", "tps"))
     check("select-prepared-50: PgFleet TPS >= 1.1x PgFleet extended", r, r is not None and r >= 1.1,
           fmt(r, ".2f") + "x")
@@ -296,8 +302,12 @@ def report(d):
 def write_plot(d, meta, agg):
     """tps.dat (select-only TPS by client count) and tps.gp, a gnuplot script for tps.png with one
     panel per protocol and a line per target that has data."""
+    def loops(n):
+        return f"PgFleet, {n} event loop{'s' if n != 1 else ''}" if n else "PgFleet"
+
     targets = [("direct", "direct PostgreSQL", 7, "#7b3294"), ("pgbouncer", "PgBouncer", 5, "#008837"),
-               ("pgfleet", "PgFleet", 9, "#e66101")]
+               ("pgfleet", loops(meta.get("worker_threads")), 9, "#e66101"),
+               ("pgfleet-cores", loops(meta.get("second_loops")), 11, "#b35806")]
     panels = []
     with open(os.path.join(d, "tps.dat"), "w") as fh:
         block = 0
@@ -310,7 +320,8 @@ def write_plot(d, meta, agg):
             for col, (t, label, pt, color) in enumerate(targets, start=2):
                 if any(p[1] == t for p in pts):
                     series.append((col, label, pt, color))
-            fh.write(f"# select-only -M {proto}: clients direct pgbouncer pgfleet (TPS, median of rounds)\n")
+            fh.write(f"# select-only -M {proto}: clients " + " ".join(t for t, _, _, _ in targets)
+                     + " (TPS, median of rounds)\n")
             for c in sorted({p[0] for p in pts}):
                 vals = {p[1]: p[2] for p in pts if p[0] == c}
                 fh.write(f"{c} " + " ".join(f"{vals[t]:.1f}" if t in vals else "NaN" for t, _, _, _ in targets) + "\n")
