@@ -49,14 +49,8 @@ public final class LoadBalancer {
          * {@code least_outstanding_connections}, spelled as {@link LoadBalancingMode} accepts them.
          */
         public static Mode fromConfigName(String name) {
-            String n = name.trim();
-            for (LoadBalancingMode m : LoadBalancingMode.values()) {
-                if (m.configName().equalsIgnoreCase(n) || m.aliases().stream().anyMatch(n::equalsIgnoreCase)) {
-                    return of(m);
-                }
-            }
-            throw new IllegalArgumentException(
-                    "unknown load balancing mode \"" + name + "\"; expected random, round_robin or loc");
+            return of(LoadBalancingMode.fromConfigName(name).orElseThrow(() -> new IllegalArgumentException(
+                    "unknown load balancing mode \"" + name + "\"; expected random, round_robin or loc")));
         }
     }
 

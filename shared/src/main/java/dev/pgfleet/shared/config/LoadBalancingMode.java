@@ -1,6 +1,7 @@
 package dev.pgfleet.shared.config;
 
 import java.util.List;
+import java.util.Optional;
 
 /** How a server is picked among the candidates of a shard. */
 public enum LoadBalancingMode implements ConfigEnum {
@@ -25,5 +26,10 @@ public enum LoadBalancingMode implements ConfigEnum {
     @Override
     public List<String> aliases() {
         return names.subList(1, names.size());
+    }
+
+    /** The mode a config value names, as the config file accepts it (any case, aliases too). */
+    public static Optional<LoadBalancingMode> fromConfigName(String name) {
+        return Section.parseEnum(name.trim(), LoadBalancingMode.class);
     }
 }
