@@ -17,7 +17,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayList;
@@ -125,6 +124,22 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** After an error PgFleet raised itself: drop the client's messages up to Sync. */
   private boolean discardToSync;
   private long idleInTransactionTimer;
+  /** client_login_timeout, from the connection to the end of the greeting; 0 when not armed. */
+  private long loginTimer;
+  /** Whether any startup packet (SSLRequest included) has been read. */
+  private boolean startupPacketSeen;
+  /**
+   * Terminate (or a message PgFleet refuses) arrived behind requests the server still answers:
+   * PostgreSQL answers everything sent before it, then closes, so the close waits for the last
+   * ReadyForQuery and the client's later input is not read.
+   */
+  private boolean terminating;
+  /** The FATAL to send at that close (an invalid message type), or null for a plain close. */
+  private PgException closingError;
+  /** Checkouts tried for the current login or transaction (see ServerConnection.Lost). */
+  private int checkoutAttempts;
+  /** A server connection found dead before any of the client's messages reached it: tried again this often. */
+  private static final int MAX_CHECKOUT_ATTEMPTS = 3;
 
   ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
     this.verticle = verticle;
@@ -137,6 +152,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   void start() {
     runtime.sessionStarted(this);
+    long loginTimeout = runtime.config().general().clientLoginTimeout().toMillis();
+    if (loginTimeout > 0) {
+      loginTimer = context.owner().setTimer(loginTimeout, t -> loginTimedOut());
+    }
     NetSockets.onBytes(socket, this::onBytes, v -> onReadComplete());
     NetSockets.onWritabilityChanged(socket, this::clientWritabilityChanged);
     socket.closeHandler(v -> onClosed());
@@ -159,6 +178,15 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private void onBytes(ByteBuf buf) {
     if (state == State.CLOSED) {
       buf.release();
+      return;
+    }
+    if (!startupPacketSeen && framer.buffered() == 0 && buf.readableBytes() >= 4
+      && buf.getInt(buf.readerIndex()) == PgProtocol.TERMINATE_REQUEST << 24) {
+      // Terminate ('X', length 4) before any startup packet, as node-postgres sends on connect();
+      // end(). PostgreSQL reads it as a startup length of 0x58000000 and closes without a word
+      // (its "invalid length of startup packet" is a COMMERROR: logged, not sent).
+      buf.release();
+      close();
       return;
     }
     try {
@@ -212,10 +240,16 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         server != null, waiting, discardToSync,
         buf.toString(offset + 5, Math.min(length - 5, 60), java.nio.charset.StandardCharsets.UTF_8).replace('\0', '|'));
     }
+    if (terminating) {
+      return MessageFramer.CONSUME;   // after Terminate PostgreSQL reads nothing more
+    }
+    if (!FRONTEND_MESSAGES[type & 0xFF]) {
+      // As PostgreSQL's SocketBackend: FATAL, whatever the state (and after the answers to what came before).
+      return closeAfterAnswers(new PgException(SqlState.PROTOCOL_VIOLATION, "invalid frontend message type " + (type & 0xFF)));
+    }
     if (type == PgProtocol.TERMINATE_REQUEST) {
       // Terminate ends the client, not the pooled server connection.
-      close();
-      return MessageFramer.CONSUME;
+      return closeAfterAnswers(null);
     }
     if (discardToSync) {
       return discardUntilSync(type);
@@ -228,6 +262,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     if (mode == PoolMode.SESSION) {
       return onSessionModeMessage(type);
+    }
+    if (server == null && (type == PgProtocol.COPY_DONE || type == PgProtocol.COPY_FAIL_REQUEST)) {
+      return MessageFramer.CONSUME;   // outside COPY PostgreSQL ignores them: no server connection for that
     }
     if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST) {
       // The SQL's first keyword, found once for every check below.
@@ -263,9 +300,40 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       case PgProtocol.FUNCTION_CALL_REQUEST:
         server.requestSent();
         return MessageFramer.FORWARD;
+      case PgProtocol.COPY_DONE:
+      case PgProtocol.COPY_FAIL_REQUEST:
+        return MessageFramer.FORWARD;   // COPY's, or ignored by the server outside COPY
       default:
         server.extendedSent();
         return MessageFramer.FORWARD;
+    }
+  }
+
+  /**
+   * Terminate, or a FATAL of PgFleet's ({@code error}) for a message it refuses: at once when
+   * the server owes the client nothing, else after the ReadyForQuery of the last request sent
+   * before it (PostgreSQL handles messages in order).
+   */
+  private int closeAfterAnswers(PgException error) {
+    if (server != null && server.awaitingReady()) {
+      terminating = true;
+      closingError = error;
+      return MessageFramer.CONSUME;
+    }
+    if (error != null) {
+      fatal(error);
+    } else {
+      close();
+    }
+    return MessageFramer.CONSUME;
+  }
+
+  private void finishTerminating() {
+    if (closingError != null) {
+      fatal(closingError);
+    } else {
+      flushClient();
+      close();
     }
   }
 
@@ -710,39 +778,47 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private int onStartupPacket(ByteBuf buf, int offset, int length) {
     StartupPacket packet = StartupPacket.decode(buf, offset, length);
+    startupPacketSeen = true;
+    // Bytes the client sent behind SSLRequest (or GSSENCRequest) before reading our answer would
+    // be taken as if they came through the encryption it asked for (CVE-2021-23214 in
+    // PostgreSQL, the same class in poolers): refused whether TLS is on or not, as PostgreSQL does.
+    boolean pipelined = offset + length < buf.writerIndex() || framer.buffered() > 0;
     if (packet.isSslRequest()) {
       if (tls) {
         throw new PgException(SqlState.PROTOCOL_VIOLATION, "SSLRequest after TLS is established");
       }
-      if (verticle.serverSslOptions() == null) {
+      if (verticle.clientTls() == null) {
         writeClient(BackendMessages.sslNo());
         flushClient();
+        if (pipelined) {
+          // PostgreSQL answers 'N' first, then refuses what it had buffered (ProcessStartupPacket).
+          throw unencryptedData("SSL request");
+        }
         return MessageFramer.CONSUME;
       }
-      if (offset + length < buf.writerIndex() || framer.buffered() > 0) {
-        // Bytes the client sent before our 'S' would be read as if they came through TLS
-        // (CVE-2021-23214 in PostgreSQL, the same class in poolers): refuse them.
-        throw new PgException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request",
-          "This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.", true);
+      if (pipelined) {
+        throw unencryptedData("SSL request");
       }
       state = State.TLS_HANDSHAKE;
       tls = true;
-      socket.upgradeToSsl(verticle.serverSslOptions(), Buffer.buffer(new byte[] {'S'}))
-        .onSuccess(v -> {
-          if (state == State.TLS_HANDSHAKE) {
-            state = State.STARTUP;
-            framer.resume();
-          }
-        })
-        .onFailure(err -> {
+      ByteBuf yes = channel.alloc().buffer(1).writeByte('S');
+      NetSockets.startTls(socket, verticle.clientTls(), yes, err -> {
+        if (err != null) {
           log.debug("client {}: TLS handshake failed: {}", socket.remoteAddress(), err.toString());
           close();
-        });
+        } else if (state == State.TLS_HANDSHAKE) {
+          state = State.STARTUP;
+          framer.resume();
+        }
+      });
       return MessageFramer.CONSUME;
     }
     if (packet.isGssEncRequest()) {
       writeClient(BackendMessages.sslNo());
       flushClient();
+      if (pipelined) {
+        throw unencryptedData("GSSAPI encryption request");
+      }
       return MessageFramer.CONSUME;
     }
     if (packet.isCancelRequest()) {
@@ -769,6 +845,36 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     admitted = true;
     beginAuthentication();
     return MessageFramer.CONSUME;
+  }
+
+  private static PgException unencryptedData(String request) {
+    return new PgException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after " + request,
+      "This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.", true);
+  }
+
+  /**
+   * client_login_timeout (PgBouncer's name; PostgreSQL's authentication_timeout). After the
+   * startup packet the client gets PostgreSQL's error for it; before one (or during the TLS
+   * handshake, where a plaintext error cannot go) it is closed without a word, as PostgreSQL's
+   * startup packet timeout does. Either way its max_client_conn slot is freed (release).
+   */
+  private void loginTimedOut() {
+    loginTimer = 0;
+    if (state == State.READY || state == State.CLOSED) {
+      return;
+    }
+    if (startup == null || state == State.TLS_HANDSHAKE) {
+      close();
+    } else {
+      fatal(new PgException(SqlState.QUERY_CANCELED, "canceling authentication due to timeout"));
+    }
+  }
+
+  private void cancelLoginTimer() {
+    if (loginTimer != 0) {
+      context.owner().cancelTimer(loginTimer);
+      loginTimer = 0;
+    }
   }
 
   /**
@@ -899,6 +1005,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * a new one, or the next one free (waiting at most query_wait_timeout).
    */
   private Future<ServerConnection> acquire(boolean login) {
+    checkoutAttempts = 0;
+    return acquireAttempt(login);
+  }
+
+  private Future<ServerConnection> acquireAttempt(boolean login) {
+    checkoutAttempts++;
     attach(pool);
     Promise<ServerConnection> waited = context.promise();
     ServerPool.Checkout checkout = new ServerPool.PromiseCheckout(waited);
@@ -906,6 +1018,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     pool.acquire(context, verticle.connector()::open, checkout);
     return waited.future().recover(err -> Future.failedFuture(waitError(err, login)))
       .compose(this::withSettings)
+      .recover(err -> err instanceof ServerConnection.Lost && checkoutAttempts < MAX_CHECKOUT_ATTEMPTS && state != State.CLOSED
+        ? acquireAttempt(login)   // only PgFleet's SET reached that server (killed while idle): take another
+        : Future.failedFuture(err))
       .andThen(ar -> acquiring = null);
   }
 
@@ -967,6 +1082,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   /** Transaction mode: the client started a transaction; its input waits until a server is linked. */
   private void acquireForTransaction() {
+    checkoutAttempts = 0;
+    acquireForTransactionAttempt();
+  }
+
+  private void acquireForTransactionAttempt() {
+    checkoutAttempts++;
     attach(pool);
     ServerConnection idle = pool.pollIdle(context.nettyEventLoop());
     if (idle != null && hasSettings(idle)) {
@@ -996,6 +1117,16 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return;
     }
     waiting = false;
+    if (failure instanceof ServerConnection.Lost && checkoutAttempts < MAX_CHECKOUT_ATTEMPTS) {
+      // Only PgFleet's settings sync reached that server (killed while idle in the pool), nothing
+      // of the client's: take another connection. The client's message still waits in the framer.
+      acquireForTransactionAttempt();
+      if (server != null) {
+        framer.resume();   // an idle connection with the right settings, at once
+        onReadComplete();
+      }
+      return;
+    }
     if (failure != null) {
       PgException e = asPgException(failure);
       if (e.fatal()) {
@@ -1021,10 +1152,17 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       : new PgException(SqlState.CONNECTION_FAILURE, "no server connection: " + t.getMessage());
   }
 
-  private static final boolean[] SESSION_MESSAGES = MessageFramer.typeTable(false, PgProtocol.QUERY_REQUEST,
-    PgProtocol.SYNC_REQUEST, PgProtocol.FUNCTION_CALL_REQUEST, PgProtocol.TERMINATE_REQUEST, PgProtocol.PARSE_REQUEST,
-    PgProtocol.BIND_REQUEST, PgProtocol.EXECUTE_REQUEST, PgProtocol.DESCRIBE_REQUEST, PgProtocol.CLOSE_REQUEST,
-    PgProtocol.FLUSH_REQUEST);
+  /**
+   * After login every type is read but CopyData, the one a client sends in bulk (COPY FROM
+   * STDIN), which passes unread: so an unknown type never slips through inside a forwarded run.
+   */
+  private static final boolean[] SESSION_MESSAGES = MessageFramer.typeTable(true, PgProtocol.COPY_DATA);
+
+  /** The frontend message types PostgreSQL accepts after login (postgres.c, SocketBackend). */
+  private static final boolean[] FRONTEND_MESSAGES = MessageFramer.typeTable(false, PgProtocol.QUERY_REQUEST,
+    PgProtocol.PARSE_REQUEST, PgProtocol.BIND_REQUEST, PgProtocol.EXECUTE_REQUEST, PgProtocol.DESCRIBE_REQUEST,
+    PgProtocol.CLOSE_REQUEST, PgProtocol.SYNC_REQUEST, PgProtocol.FLUSH_REQUEST, PgProtocol.FUNCTION_CALL_REQUEST,
+    PgProtocol.TERMINATE_REQUEST, PgProtocol.COPY_DATA, PgProtocol.COPY_DONE, PgProtocol.COPY_FAIL_REQUEST);
 
   /** Ends the login: ParameterStatus, our own BackendKeyData, ReadyForQuery. */
   private void greet(Map<String, String> serverParameters) {
@@ -1040,6 +1178,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
     writeClient(out);
     flushClient();
+    cancelLoginTimer();
     state = State.READY;
     // From here only these are read; everything else (COPY data) passes unread.
     framer.interceptTable(SESSION_MESSAGES);
@@ -1070,6 +1209,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   public void serverReady(byte txStatus) {
     if (log.isTraceEnabled()) {
       log.trace("[{}] ready {}", System.identityHashCode(this), (char) txStatus);
+    }
+    if (terminating && !server.awaitingReady()) {
+      finishTerminating();   // the last answer before Terminate is out: now the close
+      return;
     }
     if (txStatus != PgProtocol.TX_IDLE) {
       armIdleInTransaction();
@@ -1154,6 +1297,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   public void serverClosed(ServerConnection conn) {
     if (conn == server) {
       server = null;
+      if (conn.forwardedFatal()) {
+        // The server said why (57P01 after pg_terminate_backend, a crash's PANIC): that FATAL is
+        // the client's one error, as with PostgreSQL itself; a second one of ours would be read
+        // by some drivers as the answer to their next query.
+        flushClient();
+        close();
+        return;
+      }
       fatal(new PgException(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly"));
     }
   }
@@ -1215,6 +1366,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (idleInTransactionTimer != 0) {
       context.owner().cancelTimer(idleInTransactionTimer);
     }
+    cancelLoginTimer();
     if (cancelPid != 0) {
       runtime.cancels().unregister(cancelPid, this);
     }

@@ -12,7 +12,6 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.ServerSSLOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +28,8 @@ public final class ProxyVerticle extends VerticleBase {
   private NetServer server;
   private NetClient client;
   private ServerConnector connector;
-  private ServerSSLOptions serverSslOptions;
+  /** Client TLS (tls_certificate, tls_private_key), or null when off. */
+  private io.netty.handler.ssl.SslContext clientTls;
   private long maintenance;
   private long waitSweep;
 
@@ -46,10 +46,20 @@ public final class ProxyVerticle extends VerticleBase {
       .setTcpNoDelay(true)
       .setTcpKeepAlive(true));
     connector = new ServerConnector(ctx, client, general.maxMessageSize());
-    if (general.tlsCertificate().isPresent() && general.tlsPrivateKey().isPresent()) {
-      serverSslOptions = new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
-        .setCertPath(general.tlsCertificate().get())
-        .setKeyPath(general.tlsPrivateKey().get()));
+    if (general.clientTlsEnabled()) {
+      // Each instance has its own context: the handshake runs in PgFleet's SslHandler
+      // (NetSockets.startTls), not through the NetServer, of which only one per port has TLS.
+      try {
+        javax.net.ssl.KeyManagerFactory keys = new PemKeyCertOptions()
+          .setCertPath(general.tlsCertificate().get())
+          .setKeyPath(general.tlsPrivateKey().get())
+          .getKeyManagerFactory(vertx);
+        clientTls = io.netty.handler.ssl.SslContextBuilder.forServer(keys)
+          .protocols("TLSv1.3", "TLSv1.2")
+          .build();
+      } catch (Exception e) {
+        return Future.failedFuture(new IllegalArgumentException("tls_certificate/tls_private_key: " + e.getMessage(), e));
+      }
     }
     server = vertx.createNetServer(new NetServerOptions()
       .setHost(general.host())
@@ -121,8 +131,8 @@ public final class ProxyVerticle extends VerticleBase {
     return connector;
   }
 
-  ServerSSLOptions serverSslOptions() {
-    return serverSslOptions;
+  io.netty.handler.ssl.SslContext clientTls() {
+    return clientTls;
   }
 
   /**

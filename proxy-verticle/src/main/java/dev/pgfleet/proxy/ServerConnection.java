@@ -93,7 +93,22 @@ final class ServerConnection implements MessageFramer.Listener {
   private byte txStatus = PgProtocol.TX_IDLE;
   private int pendingReady;
   private boolean unsynced;
+  /** A FATAL or PANIC ErrorResponse went to the client: the server closes next, and that error is the client's. */
+  private boolean forwardedFatal;
   private long lastUsed = System.nanoTime();
+
+  /**
+   * The connection closed before it answered PgFleet's own query (a settings sync, the login's
+   * SET, a reset): the server is gone (killed while idle in the pool), and nothing of a client's
+   * reached it, so a checkout may take another connection instead.
+   */
+  static final class Lost extends PgException {
+    private static final long serialVersionUID = 1L;
+
+    Lost() {
+      super(SqlState.CONNECTION_FAILURE, "server connection closed");
+    }
+  }
 
   ServerConnection(ContextInternal context, NetSocket socket, ServerPool pool, ServerTarget target, int maxMessageLength) {
     this.context = context;
@@ -217,6 +232,9 @@ final class ServerConnection implements MessageFramer.Listener {
       case PgProtocol.PARAMETER_STATUS_RESPONSE:
         trackParameter(buf, offset, length);
         return MessageFramer.FORWARD;
+      case PgProtocol.ERROR_RESPONSE:
+        noteFatal(buf, offset, length);
+        return MessageFramer.FORWARD;
       default:
         return MessageFramer.FORWARD;
     }
@@ -260,6 +278,7 @@ final class ServerConnection implements MessageFramer.Listener {
         }
         return MessageFramer.FORWARD;   // a Query has one per statement: it ends at ReadyForQuery
       case PgProtocol.ERROR_RESPONSE:
+        noteFatal(buf, offset, length);
         if (head != RequestQueue.QUERY && head != RequestQueue.FUNCTION_CALL) {
           q.skipToSync();
         }
@@ -279,6 +298,19 @@ final class ServerConnection implements MessageFramer.Listener {
       default:
         return MessageFramer.FORWARD;   // DataRow, COPY, FunctionCallResponse...
     }
+  }
+
+  /** Errors are rare: decoding each one to read its severity costs nothing on the hot path. */
+  private void noteFatal(ByteBuf buf, int offset, int length) {
+    String severity = ServerError.decode(buf, offset, length).severity();
+    if ("FATAL".equals(severity) || "PANIC".equals(severity)) {
+      forwardedFatal = true;
+    }
+  }
+
+  /** Whether the client was sent the server's own FATAL (or PANIC) ErrorResponse. */
+  boolean forwardedFatal() {
+    return forwardedFatal;
   }
 
   private int pollIf(RequestQueue q, boolean matches, byte type) {
@@ -390,6 +422,11 @@ final class ServerConnection implements MessageFramer.Listener {
   /** Idle, outside a transaction, every request answered: it can serve another client. */
   boolean clean() {
     return phase != Phase.CLOSED && pendingReady == 0 && !unsynced && txStatus == PgProtocol.TX_IDLE;
+  }
+
+  /** Linked, and a request of the client's (Query, Sync, FunctionCall) still waits for its ReadyForQuery. */
+  boolean awaitingReady() {
+    return phase == Phase.LINKED && pendingReady > 0;
   }
 
   boolean usable() {
@@ -509,6 +546,9 @@ final class ServerConnection implements MessageFramer.Listener {
    * back in the phase it was in.
    */
   Future<List<String[]>> runInternal(String sql) {
+    if (phase == Phase.CLOSED) {
+      return context.failedFuture(new Lost());
+    }
     if (!clean() || phase == Phase.INTERNAL) {
       return context.failedFuture(new IllegalStateException("server connection busy"));
     }
@@ -603,7 +643,7 @@ final class ServerConnection implements MessageFramer.Listener {
     if (internalDone != null) {
       Promise<List<String[]>> p = internalDone;
       internalDone = null;
-      p.tryFail(new PgException(SqlState.CONNECTION_FAILURE, "server connection closed"));
+      p.tryFail(new Lost());
     }
     pool.connectionClosed(this);
     Peer p = peer;

@@ -62,6 +62,17 @@ final class ProxyFixture implements AutoCloseable {
 
   static ProxyFixture start(String poolMode, int poolSize, String extraGeneral, String userLines, PgServer primary,
                             int serverPort) {
+    return start(poolMode, poolSize, extraGeneral, userLines, primary, serverPort, 2);
+  }
+
+  /** With {@code instances} proxy verticles (event loops), as dist deploys worker_threads of them. */
+  static ProxyFixture startInstances(String poolMode, int poolSize, String extraGeneral, int instances) {
+    PgServer primary = TestPostgres.cluster().primary();
+    return start(poolMode, poolSize, extraGeneral, "", primary, primary.port(), instances);
+  }
+
+  static ProxyFixture start(String poolMode, int poolSize, String extraGeneral, String userLines, PgServer primary,
+                            int serverPort, int instances) {
     int port = freePort();
     String toml = """
       [general]
@@ -107,9 +118,9 @@ final class ProxyFixture implements AutoCloseable {
       TestUsers.DATABASE, TestUsers.TRUST_USER,
       TestUsers.DATABASE, TestUsers.DATABASE, serverPort);
     PgFleetConfig config = ConfigLoader.parse(toml, "test.toml");
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, instances)));
     ProxyRuntime runtime = new ProxyRuntime(config, new dev.pgfleet.health.LocalBanRegistry());
-    runtime.deploy(vertx, 2).await();
+    runtime.deploy(vertx, instances).await();
     return new ProxyFixture(primary, port, vertx, runtime);
   }
 

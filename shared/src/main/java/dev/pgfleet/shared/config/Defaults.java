@@ -30,6 +30,11 @@ final class Defaults {
     static final Duration IDLE_CLIENT_IN_TRANSACTION_TIMEOUT = Duration.ZERO;
     /** PgBouncer's query_wait_timeout default (120 s); PgCat has no separate checkout timeout. */
     static final Duration QUERY_WAIT_TIMEOUT = Duration.ofSeconds(120);
+    /**
+     * PgBouncer's client_login_timeout default (60 s), which is also PostgreSQL's
+     * authentication_timeout: a client that has not logged in by then is closed.
+     */
+    static final Duration CLIENT_LOGIN_TIMEOUT = Duration.ofSeconds(60);
     static final Duration HEALTHCHECK_TIMEOUT = Duration.ofMillis(1_000);
     static final Duration HEALTHCHECK_DELAY = Duration.ofMillis(30_000);
     static final Duration SHUTDOWN_TIMEOUT = Duration.ofMillis(60_000);

@@ -34,6 +34,8 @@ import java.util.Optional;
  * @param maxMessageSize                 largest protocol message accepted, bytes (PgFleet addition)
  * @param maxClientConn                  client connections accepted per process (PgFleet addition)
  * @param serverResetQuery               run on a session-mode server connection before reuse (PgFleet addition)
+ * @param clientLoginTimeout             a client that has not logged in within this is closed (ms,
+ *                                       PgBouncer's client_login_timeout); ZERO = no limit
  */
 public record General(
         String host,
@@ -69,7 +71,8 @@ public record General(
         boolean logClientConnections,
         boolean logClientDisconnections,
         Optional<Duration> autoreload,
-        int preparedStatementsCacheSize) {
+        int preparedStatementsCacheSize,
+        Duration clientLoginTimeout) {
 
     /** A copy listening on {@code port} (the demo binds where its servers let it). */
     public General withPort(int port) {
@@ -79,7 +82,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize);
+                preparedStatementsCacheSize, clientLoginTimeout);
     }
 
     /** A copy with other health settings (tests and tools that shorten the probe cycle). */
@@ -90,7 +93,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize);
+                preparedStatementsCacheSize, clientLoginTimeout);
     }
 
     /** Client TLS is on when both the certificate and the key are set. */
@@ -119,6 +122,7 @@ public record General(
                 + ", prometheusExporterPort=" + prometheusExporterPort
                 + ", logClientConnections=" + logClientConnections
                 + ", logClientDisconnections=" + logClientDisconnections + ", autoreload=" + autoreload
-                + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize + "]";
+                + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize
+                + ", clientLoginTimeout=" + clientLoginTimeout + "]";
     }
 }

@@ -34,6 +34,7 @@ final class GeneralBinder {
         Duration serverLifetime = s.millis("server_lifetime", Defaults.SERVER_LIFETIME);
         Duration idleInTx = s.millis("idle_client_in_transaction_timeout", Defaults.IDLE_CLIENT_IN_TRANSACTION_TIMEOUT);
         Duration queryWait = s.millis("query_wait_timeout", Defaults.QUERY_WAIT_TIMEOUT);
+        Duration loginTimeout = s.millis("client_login_timeout", Defaults.CLIENT_LOGIN_TIMEOUT);
         Duration healthcheckTimeout = s.millis("healthcheck_timeout", Defaults.HEALTHCHECK_TIMEOUT);
         Duration healthcheckDelay = s.millis("healthcheck_delay", Defaults.HEALTHCHECK_DELAY);
         Duration shutdownTimeout = s.millis("shutdown_timeout", Defaults.SHUTDOWN_TIMEOUT);
@@ -76,7 +77,7 @@ final class GeneralBinder {
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
                 serverResetQuery, prometheus, prometheusPort, logConnections, logDisconnections, autoreload,
-                cacheSize);
+                cacheSize, loginTimeout);
     }
 
     /** {@code server_tls_mode} if given, else derived from PgCat's two booleans. */

@@ -27,7 +27,7 @@ final class Overrides {
     /** The [general] keys that may be overridden: every scalar key PgFleet reads there. */
     static final List<String> GENERAL_KEYS = List.of("host", "port", "admin_username", "admin_password",
             "auth_type", "max_client_conn", "max_message_size", "connect_timeout", "idle_timeout",
-            "server_lifetime", "idle_client_in_transaction_timeout", "query_wait_timeout", "healthcheck_timeout", "healthcheck_delay",
+            "server_lifetime", "idle_client_in_transaction_timeout", "query_wait_timeout", "client_login_timeout", "healthcheck_timeout", "healthcheck_delay",
             "shutdown_timeout", "ban_time", "healthcheck_interval", "max_replica_lag_bytes", "max_replica_lag_ms",
             "worker_threads", "tcp_keepalives_idle", "tcp_keepalives_count", "tcp_keepalives_interval",
             "tcp_user_timeout", "tls_certificate", "tls_private_key", "server_tls", "verify_server_certificate",

@@ -52,6 +52,25 @@ public final class NetSockets {
     });
   }
 
+  /**
+   * Starts a server-side TLS handshake on the socket, below Vert.x's handler: {@code answer}
+   * (PostgreSQL's 'S' to SSLRequest) goes out in plaintext first, then every byte in either
+   * direction passes through the SslHandler. Not {@code NetSocket.upgradeToSsl}: Vert.x 5.0
+   * gives only the first of the NetServers that share a port (one per event loop) an SSL
+   * context manager, so on the other loops that upgrade fails with a NullPointerException.
+   *
+   * @param onHandshake called on the socket's event loop with null on success, else the cause
+   */
+  public static void startTls(NetSocket socket, io.netty.handler.ssl.SslContext ssl, ByteBuf answer,
+                              Handler<Throwable> onHandshake) {
+    ChannelHandlerContext ctx = context(socket);
+    ctx.writeAndFlush(answer, ctx.voidPromise());
+    io.netty.handler.ssl.SslHandler handler = ssl.newHandler(ctx.alloc());
+    // Closest to the wire: writes made on Vert.x's context are encrypted on their way out.
+    ctx.pipeline().addFirst("pgfleet-tls", handler);
+    handler.handshakeFuture().addListener(f -> onHandshake.handle(f.isSuccess() ? null : f.cause()));
+  }
+
   public static ChannelHandlerContext context(NetSocket socket) {
     return ((NetSocketInternal) socket).channelHandlerContext();
   }
