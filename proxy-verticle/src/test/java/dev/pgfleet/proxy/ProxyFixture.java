@@ -62,6 +62,20 @@ final class ProxyFixture implements AutoCloseable {
 
   static ProxyFixture start(String poolMode, int poolSize, String extraGeneral, String userLines, PgServer primary,
                             int serverPort) {
+    return start(poolMode, poolSize, extraGeneral, userLines, primary, serverPort, 2);
+  }
+
+  /**
+   * With one event loop: every client is served by the same loop, so with pool_size 1 all of
+   * them share one server connection (two loops would move the slot with a close and a login).
+   */
+  static ProxyFixture startOneLoop(String poolMode, int poolSize, String extraGeneral) {
+    PgServer primary = TestPostgres.cluster().primary();
+    return start(poolMode, poolSize, extraGeneral, "", primary, primary.port(), 1);
+  }
+
+  private static ProxyFixture start(String poolMode, int poolSize, String extraGeneral, String userLines,
+                                    PgServer primary, int serverPort, int instances) {
     int port = freePort();
     String toml = """
       [general]
@@ -109,7 +123,7 @@ final class ProxyFixture implements AutoCloseable {
     PgFleetConfig config = ConfigLoader.parse(toml, "test.toml");
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     ProxyRuntime runtime = new ProxyRuntime(config, new dev.pgfleet.health.LocalBanRegistry());
-    runtime.deploy(vertx, 2).await();
+    runtime.deploy(vertx, instances).await();
     return new ProxyFixture(primary, port, vertx, runtime);
   }
 

@@ -62,6 +62,7 @@ final class GeneralBinder {
         }
         ServerTlsMode serverTlsMode = serverTlsMode(s);
         String serverResetQuery = s.string("server_reset_query", Defaults.SERVER_RESET_QUERY);
+        boolean serverResetQueryAlways = s.bool("server_reset_query_always", Defaults.SERVER_RESET_QUERY_ALWAYS);
 
         boolean prometheus = s.bool("enable_prometheus_exporter", Defaults.ENABLE_PROMETHEUS_EXPORTER);
         int prometheusPort = s.integer("prometheus_exporter_port", Defaults.PROMETHEUS_EXPORTER_PORT, 1, 65_535);
@@ -75,7 +76,7 @@ final class GeneralBinder {
                 connectTimeout, idleTimeout, serverLifetime, idleInTx, queryWait, healthcheckTimeout, healthcheckDelay,
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
-                serverResetQuery, prometheus, prometheusPort, logConnections, logDisconnections, autoreload,
+                serverResetQuery, serverResetQueryAlways, prometheus, prometheusPort, logConnections, logDisconnections, autoreload,
                 cacheSize);
     }
 
