@@ -932,12 +932,16 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     for (int i = 0; known == null && i < routing.servers.size(); i++) {
       known = routing.servers.get(i).serverParameters();
     }
-    if (known != null) {
+    if (known != null && (knowsReportedValues(known) || pool.serverParameters() == null)) {
       greet(known);
       return;
     }
-    pool.acquire(context, verticle.connector()::open).onComplete(ar -> {
+    // Nothing known yet (no server of the pool reached), or a startup value the server reports
+    // in another form (DateStyle=ISO is "ISO, MDY"): a connection that applies the client's
+    // settings tells, once per pool and value, so the greeting says what PostgreSQL would.
+    acquire(true).onComplete(ar -> {
       if (ar.succeeded()) {
+        learnReported(ar.result());
         ar.result().release();
       }
       if (state != State.CONNECTING) {
@@ -964,6 +968,29 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     return waited.future().recover(err -> Future.failedFuture(waitError(err, login)))
       .compose(this::withSettings)
       .andThen(ar -> acquiring = null);
+  }
+
+  /** Whether every reported startup value of this client is known in the form the server reports it. */
+  private boolean knowsReportedValues(Map<String, String> serverParameters) {
+    for (Map.Entry<String, String> e : serverParameters.entrySet()) {
+      String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
+      String mine = settings.get(key);
+      if (mine != null && !mine.equals(e.getValue()) && pool.reportedSetting(key, mine) == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Records how {@code conn}, which has this session's settings, reports them. */
+  private void learnReported(ServerConnection conn) {
+    for (Map.Entry<String, String> e : conn.parameters().entrySet()) {
+      String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
+      String mine = settings.get(key);
+      if (mine != null) {
+        pool.learnReportedSetting(key, mine, e.getValue());
+      }
+    }
   }
 
   /** A failed checkout as the client sees it: query_wait_timeout is 57014, as a cancelled statement. */
@@ -1092,7 +1119,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       // The client's own startup values for reported settings, as its session will have them.
       String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
       String mine = settings.get(key);
-      String value = mode != PoolMode.SESSION && mine != null ? mine : e.getValue();
+      String value = e.getValue();
+      if (mode != PoolMode.SESSION && mine != null) {
+        String reported = pool.reportedSetting(key, mine);
+        value = reported != null ? reported : mine;
+      }
       BackendMessages.parameterStatus(out, e.getKey(), value);
       told.put(key, new String[] {e.getKey(), value});
     }
