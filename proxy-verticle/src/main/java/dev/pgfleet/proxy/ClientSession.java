@@ -115,6 +115,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private boolean settingsDirty;
   /** Custom ("prefix.name") settings the client has SET, read back by name. */
   private final java.util.Set<String> customSettings = new java.util.LinkedHashSet<>();
+  /** The settings of the client's startup packet (and the user's config): what RESET returns to. */
+  private Map<String, String> startupSettings;
+  /** ParameterStatus the client was last told, by lower-case name: {reported name, value}. */
+  private final Map<String, String[]> told = new java.util.HashMap<>();
+  /** Startup settings to put back when the server's ReadyForQuery comes (held until then); null if none. */
+  private StartupRestore restore;
+  /** Session mode: the client's named statements that reset something, looked up at Bind (usually empty). */
+  private final Map<String, dev.pgfleet.router.SessionCommands.Effects> resettingStatements = new java.util.HashMap<>();
   /** Transaction mode: the client's named statements, by the client's name. */
   private final Map<String, PreparedStatements.Statement> statements = new java.util.HashMap<>();
   /** Transaction mode: requests sent and not yet answered, to match responses. */
@@ -261,7 +269,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return MessageFramer.STOP;
     }
     if (mode == PoolMode.SESSION) {
-      return onSessionModeMessage(type);
+      return onSessionModeMessage(type, buf, offset, length);
     }
     if (server == null && (type == PgProtocol.COPY_DONE || type == PgProtocol.COPY_FAIL_REQUEST)) {
       return MessageFramer.CONSUME;   // outside COPY PostgreSQL ignores them: no server connection for that
@@ -293,9 +301,17 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     return onTransactionModeMessage(type, buf, offset, length);
   }
 
-  private int onSessionModeMessage(byte type) {
+  private int onSessionModeMessage(byte type, ByteBuf buf, int offset, int length) {
     switch (type) {
       case PgProtocol.QUERY_REQUEST:
+        // The session's server connection keeps what the client sets; only a RESET needs PgFleet
+        // (startup values come back). A byte scan decides whether the SQL is read at all.
+        if (ExtendedMessages.mayChangeSession(buf, offset + 5, offset + length - 1)) {
+          noteEffects(dev.pgfleet.router.SessionCommands.scan(
+            dev.pgfleet.shared.protocol.AsciiSql.ofQuery(buf, offset, length)));
+        }
+        server.requestSent();
+        return MessageFramer.FORWARD;
       case PgProtocol.SYNC_REQUEST:
       case PgProtocol.FUNCTION_CALL_REQUEST:
         server.requestSent();
@@ -303,6 +319,20 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       case PgProtocol.COPY_DONE:
       case PgProtocol.COPY_FAIL_REQUEST:
         return MessageFramer.FORWARD;   // COPY's, or ignored by the server outside COPY
+      case PgProtocol.PARSE_REQUEST:
+        sessionModeParse(buf, offset, length);
+        server.extendedSent();
+        return MessageFramer.FORWARD;
+      case PgProtocol.BIND_REQUEST:
+        if (!resettingStatements.isEmpty()) {
+          dev.pgfleet.router.SessionCommands.Effects fx =
+            resettingStatements.get(ExtendedMessages.bindStatement(buf, offset, length));
+          if (fx != null) {
+            noteEffects(fx);
+          }
+        }
+        server.extendedSent();
+        return MessageFramer.FORWARD;
       default:
         server.extendedSent();
         return MessageFramer.FORWARD;
@@ -334,6 +364,27 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     } else {
       flushClient();
       close();
+    }
+  }
+
+  /**
+   * Session mode: a Parse that resets something takes effect when executed: at once for the
+   * unnamed statement (its Bind follows in the same batch), at each Bind for a named one.
+   */
+  private void sessionModeParse(ByteBuf buf, int offset, int length) {
+    int from = ExtendedMessages.parseQueryStart(buf, offset, length);
+    boolean named = !ExtendedMessages.firstNameEmpty(buf, offset);
+    dev.pgfleet.router.SessionCommands.Effects fx = ExtendedMessages.mayChangeSession(buf, from, offset + length)
+      ? dev.pgfleet.router.SessionCommands.scan(dev.pgfleet.shared.protocol.AsciiSql.ofParse(buf, offset, length))
+      : dev.pgfleet.router.SessionCommands.Effects.NONE;
+    if (!named) {
+      noteEffects(fx);
+    } else if (fx.resetsSomething()) {
+      if (resettingStatements.size() < 1000) {
+        resettingStatements.put(ExtendedMessages.firstName(buf, offset, length), fx);
+      }
+    } else if (!resettingStatements.isEmpty()) {
+      resettingStatements.remove(ExtendedMessages.firstName(buf, offset, length));
     }
   }
 
@@ -378,8 +429,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private int onParse(ByteBuf buf, int offset, int length) {
     server.extendedSent();
-    noteSessionCommand(buf);
     if (ExtendedMessages.firstNameEmpty(buf, offset)) {
+      noteSessionCommand(buf);   // a named statement's SQL counts at its Binds
       requests.add(RequestQueue.PARSE, false);
       return MessageFramer.FORWARD;
     }
@@ -406,6 +457,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       requests.add(RequestQueue.BIND, false);
       return MessageFramer.FORWARD;
     }
+    noteEffects(st.sessionEffects());   // what its SQL does to settings happens now, when it runs
     framer.flushRun();
     if (!server.hasPrepared(st.serverName())) {
       prepareOnServer(st, true);
@@ -679,50 +731,54 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   }
 
   /**
-   * A Query that may change session state: its settings are read back when the transaction
-   * ends (SET, RESET, DISCARD), and DISCARD ALL/PLANS drops the server's prepared statements.
+   * A Query or Parse that may change session state: every statement of its SQL is read (router's
+   * SessionCommands), but only when its bytes hold "set", "discard" or "deallocate", so that the
+   * common query costs a byte scan and no allocation. A named Parse takes effect at its Binds.
    */
   private void noteSessionCommand(ByteBuf buf) {
     int k = keyword;
     int end = keywordEnd;
-    if (k < 0) {
+    if (k < 0 || !ExtendedMessages.mayChangeSession(buf, k, end)) {
       return;
     }
-    if (ExtendedMessages.isKeyword(buf, k, end, "SET") || ExtendedMessages.isKeyword(buf, k, end, "RESET")) {
-      settingsDirty = true;
-      noteCustomSetting(buf, ExtendedMessages.nextWord(buf, k, end), end);
-    } else if (ExtendedMessages.isKeyword(buf, k, end, "DISCARD")) {
-      settingsDirty = true;
-      server.forgetPrepared();
-    } else if (ExtendedMessages.isKeyword(buf, k, end, "DEALLOCATE")) {
-      // DEALLOCATE through the extended protocol reaches the server and drops PgFleet's names there.
-      server.forgetPrepared();
-      statements.clear();
-    }
+    int nul = buf.indexOf(k, end + 1, (byte) 0);
+    noteEffects(dev.pgfleet.router.SessionCommands.scan(
+      dev.pgfleet.shared.protocol.AsciiSql.of(buf, k, nul < 0 ? end : nul)));
   }
 
   /**
-   * Custom settings ("prefix.name") are placeholders that pg_settings does not list, so the
-   * names a client SETs are remembered and read back by name.
+   * What a statement about to run does to session state: settings to read back after the
+   * transaction (and custom names to read by name), prepared statements the server drops, and
+   * startup settings a RESET takes away, put back before its ReadyForQuery reaches the client.
    */
-  private void noteCustomSetting(ByteBuf buf, int from, int end) {
-    int i = from;
-    if (ExtendedMessages.isKeyword(buf, i, end, "SESSION")) {
-      i = ExtendedMessages.nextWord(buf, i, end);
+  private void noteEffects(dev.pgfleet.router.SessionCommands.Effects fx) {
+    if (fx == dev.pgfleet.router.SessionCommands.Effects.NONE) {
+      return;
     }
-    int start = i;
-    boolean dotted = false;
-    while (i < end) {
-      byte b = buf.getByte(i);
-      if (b == '.') {
-        dotted = true;
-      } else if (!(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '$')) {
-        break;
+    if (fx.settings()) {
+      settingsDirty = true;
+    }
+    for (String name : fx.customNames()) {
+      if (customSettings.size() < 100) {
+        customSettings.add(name);
       }
-      i++;
     }
-    if (dotted && customSettings.size() < 100) {
-      customSettings.add(buf.toString(start, i - start, java.nio.charset.StandardCharsets.US_ASCII).toLowerCase(java.util.Locale.ROOT));
+    if (mode != PoolMode.SESSION && server != null) {
+      if (fx.discardAll()) {
+        server.forgetPrepared();
+      }
+      if (fx.deallocate()) {
+        // DEALLOCATE that reaches the server drops PgFleet's names there.
+        server.forgetPrepared();
+        statements.clear();
+      }
+    }
+    if (server != null && (restore != null || fx.resetsSomething())) {
+      if (restore == null) {
+        restore = new StartupRestore();
+      }
+      restore.apply(fx.changes());
+      server.holdNextReady();
     }
   }
 
@@ -959,6 +1015,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     pool = routing.primary;
     mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
     settings = runtime.intern(SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis()));
+    startupSettings = settings;
     if (mode == PoolMode.SESSION) {
       pool = routing.forSession();   // bound for the whole session: by default_role, health-aware
       acquire(true).onComplete(ar -> {
@@ -981,12 +1038,16 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     for (int i = 0; known == null && i < routing.servers.size(); i++) {
       known = routing.servers.get(i).serverParameters();
     }
-    if (known != null) {
+    if (known != null && (knowsReportedValues(known) || pool.serverParameters() == null)) {
       greet(known);
       return;
     }
-    pool.acquire(context, verticle.connector()::open).onComplete(ar -> {
+    // Nothing known yet (no server of the pool reached), or a startup value the server reports
+    // in another form (DateStyle=ISO is "ISO, MDY"): a connection that applies the client's
+    // settings tells, once per pool and value, so the greeting says what PostgreSQL would.
+    acquire(true).onComplete(ar -> {
       if (ar.succeeded()) {
+        learnReported(ar.result());
         ar.result().release();
       }
       if (state != State.CONNECTING) {
@@ -1022,6 +1083,29 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         ? acquireAttempt(login)   // only PgFleet's SET reached that server (killed while idle): take another
         : Future.failedFuture(err))
       .andThen(ar -> acquiring = null);
+  }
+
+  /** Whether every reported startup value of this client is known in the form the server reports it. */
+  private boolean knowsReportedValues(Map<String, String> serverParameters) {
+    for (Map.Entry<String, String> e : serverParameters.entrySet()) {
+      String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
+      String mine = settings.get(key);
+      if (mine != null && !mine.equals(e.getValue()) && pool.reportedSetting(key, mine) == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Records how {@code conn}, which has this session's settings, reports them. */
+  private void learnReported(ServerConnection conn) {
+    for (Map.Entry<String, String> e : conn.parameters().entrySet()) {
+      String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
+      String mine = settings.get(key);
+      if (mine != null) {
+        pool.learnReportedSetting(key, mine, e.getValue());
+      }
+    }
   }
 
   /** A failed checkout as the client sees it: query_wait_timeout is 57014, as a cancelled statement. */
@@ -1171,8 +1255,15 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ByteBuf out = channel.alloc().buffer(512);
     for (Map.Entry<String, String> e : serverParameters.entrySet()) {
       // The client's own startup values for reported settings, as its session will have them.
-      String mine = settings.get(e.getKey().toLowerCase(java.util.Locale.ROOT));
-      BackendMessages.parameterStatus(out, e.getKey(), mode != PoolMode.SESSION && mine != null ? mine : e.getValue());
+      String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
+      String mine = settings.get(key);
+      String value = e.getValue();
+      if (mode != PoolMode.SESSION && mine != null) {
+        String reported = pool.reportedSetting(key, mine);
+        value = reported != null ? reported : mine;
+      }
+      BackendMessages.parameterStatus(out, e.getKey(), value);
+      told.put(key, new String[] {e.getKey(), value});
     }
     BackendMessages.backendKeyData(out, cancelPid, cancelSecret);
     BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
@@ -1239,7 +1330,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ServerConnection s = server;
     if (!settingsDirty) {
       server = null;
-      s.release();
+      releaseAfterTransaction(s);
       return;
     }
     settingsDirty = false;
@@ -1258,13 +1349,93 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
       if (server == s) {
         server = null;
-        s.release();
+        releaseAfterTransaction(s);
       }
       if (state == State.READY) {
         framer.resume();
         onReadComplete();
       }
     });
+  }
+
+  /**
+   * Back to the pool between transactions: as it is, or, with server_reset_query_always (as
+   * PgBouncer), after server_reset_query, for what PgFleet cannot see (a function that sets a
+   * setting inside, set_config with a computed name). What PgFleet tracks is applied again on
+   * the next checkout, since the reset leaves the connection with no settings of a client.
+   */
+  private void releaseAfterTransaction(ServerConnection s) {
+    if (runtime.config().general().serverResetQueryAlways()) {
+      s.resetAndRelease(runtime.config().general().serverResetQuery());
+    } else {
+      s.release();
+    }
+  }
+
+  @Override
+  public boolean serverParameter(String name, String value) {
+    if (restore != null) {
+      restore.reported(name, value);   // the client is told the final value once the restore is done
+      return false;
+    }
+    told.put(name.toLowerCase(java.util.Locale.ROOT), new String[] {name, value});
+    return true;
+  }
+
+  /**
+   * The ReadyForQuery of a request that reset something: the startup settings it took away are
+   * set again on the same server connection first (inside the client's transaction when one is
+   * open; not after an error, when the transaction rolls back anyway), then the client gets the
+   * ParameterStatus that differ from what it was told, and the ReadyForQuery.
+   */
+  @Override
+  public void readyHeld(ByteBuf ready, byte txStatus) {
+    StartupRestore r = restore;
+    ServerConnection s = server;
+    String sql = r == null || txStatus == PgProtocol.TX_FAILED ? "" : r.sql(startupSettings);
+    if (sql.isEmpty() || s == null) {
+      releaseHeldReady(r, ready, txStatus);
+      return;
+    }
+    waiting = true;
+    s.runInternal(sql, true).onComplete(ar -> {
+      if (ar.failed()) {
+        log.debug("client {}: restoring startup settings failed: {}", socket.remoteAddress(), ar.cause().toString());
+      }
+      waiting = false;
+      releaseHeldReady(r, ready, txStatus);
+    });
+  }
+
+  private void releaseHeldReady(StartupRestore r, ByteBuf ready, byte txStatus) {
+    restore = null;
+    if (state == State.CLOSED || server == null) {
+      ready.release();
+      return;
+    }
+    if (r != null && !r.reported.isEmpty()) {
+      ByteBuf out = channel.alloc().buffer(128);
+      for (Map.Entry<String, String[]> e : r.reported.entrySet()) {
+        String[] was = told.get(e.getKey());
+        String[] now = e.getValue();
+        if (was == null || !was[1].equals(now[1])) {
+          BackendMessages.parameterStatus(out, now[0], now[1]);
+          told.put(e.getKey(), now);
+        }
+      }
+      writeClient(out);
+    }
+    if (txStatus != PgProtocol.TX_IDLE && !allowReady(txStatus)) {
+      ready.release();
+      return;
+    }
+    writeClient(ready);
+    flushClient();
+    serverReady(txStatus);
+    if (!waiting && state == State.READY) {
+      framer.resume();
+      onReadComplete();
+    }
   }
 
   @Override

@@ -22,6 +22,8 @@ final class PreparedStatements {
     private final byte[] parameterTypes;
     /** Set once, from any loop: an enum constant, safe to publish without a fence (the worst case classifies twice). */
     private dev.pgfleet.router.Route route;
+    /** What its SQL does to session settings, read on first use (published as route is). */
+    private dev.pgfleet.router.SessionCommands.Effects sessionEffects;
 
     Statement(String serverName, String query, byte[] parameterTypes) {
       this.serverName = serverName;
@@ -39,6 +41,16 @@ final class PreparedStatements {
 
     byte[] parameterTypes() {
       return parameterTypes;
+    }
+
+    /** What running it does to session state (SET, RESET, set_config...), read once. */
+    dev.pgfleet.router.SessionCommands.Effects sessionEffects() {
+      dev.pgfleet.router.SessionCommands.Effects e = sessionEffects;
+      if (e == null) {
+        e = dev.pgfleet.router.SessionCommands.scan(query);
+        sessionEffects = e;
+      }
+      return e;
     }
 
     /** Where a transaction starting with this statement goes, classified on first use. */

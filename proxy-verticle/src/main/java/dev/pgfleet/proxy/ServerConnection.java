@@ -63,6 +63,18 @@ final class ServerConnection implements MessageFramer.Listener {
 
     /** The server's outbound buffer crossed a water mark: pause or resume the client. */
     void serverWritabilityChanged(boolean writable);
+
+    /**
+     * The server reported a setting (ParameterStatus), while linked or in an internal query
+     * run while linked: true to forward it to the client (ignored for internal queries).
+     */
+    boolean serverParameter(String name, String value);
+
+    /**
+     * The ReadyForQuery that {@link #holdNextReady()} asked for: what came before it is
+     * forwarded, {@code ready} (the message, the peer owns it) is not.
+     */
+    void readyHeld(ByteBuf ready, byte txStatus);
   }
 
   private enum Phase { STARTUP, IDLE, LINKED, INTERNAL, CLOSED }
@@ -95,6 +107,8 @@ final class ServerConnection implements MessageFramer.Listener {
   private boolean unsynced;
   /** A FATAL or PANIC ErrorResponse went to the client: the server closes next, and that error is the client's. */
   private boolean forwardedFatal;
+  /** Hand the ReadyForQuery that answers the last request to the peer instead of forwarding it. */
+  private boolean holdReady;
   private long lastUsed = System.nanoTime();
 
   /**
@@ -230,8 +244,7 @@ final class ServerConnection implements MessageFramer.Listener {
       case PgProtocol.READY_FOR_QUERY_RESPONSE:
         return onReadyForQuery(buf, offset, length);
       case PgProtocol.PARAMETER_STATUS_RESPONSE:
-        trackParameter(buf, offset, length);
-        return MessageFramer.FORWARD;
+        return onParameterStatus(buf, offset, length);
       case PgProtocol.ERROR_RESPONSE:
         noteFatal(buf, offset, length);
         return MessageFramer.FORWARD;
@@ -248,8 +261,7 @@ final class ServerConnection implements MessageFramer.Listener {
       case PgProtocol.NOTIFICATION_RESPONSE:
         return MessageFramer.FORWARD;   // asynchronous: may come at any time
       case PgProtocol.PARAMETER_STATUS_RESPONSE:
-        trackParameter(buf, offset, length);
-        return MessageFramer.FORWARD;
+        return onParameterStatus(buf, offset, length);
       default:
         break;
     }
@@ -344,9 +356,26 @@ final class ServerConnection implements MessageFramer.Listener {
     }
   }
 
-  private void trackParameter(ByteBuf buf, int offset, int length) {
+  private ParameterStatus trackParameter(ByteBuf buf, int offset, int length) {
     ParameterStatus p = ParameterStatus.decode(buf, offset, length);
     parameters.put(p.name(), p.value());
+    return p;
+  }
+
+  /** Linked: the session decides whether the client sees it (it may be restoring startup values). */
+  private int onParameterStatus(ByteBuf buf, int offset, int length) {
+    ParameterStatus ps = trackParameter(buf, offset, length);
+    Peer p = peer;
+    return p == null || p.serverParameter(ps.name(), ps.value()) ? MessageFramer.FORWARD : MessageFramer.CONSUME;
+  }
+
+  /**
+   * The ReadyForQuery answering the last request sent so far goes to the peer's
+   * {@link Peer#readyHeld} instead of the client, so the session can run something of its own
+   * first (restoring startup settings after a RESET).
+   */
+  void holdNextReady() {
+    holdReady = true;
   }
 
   private int onReadyForQuery(ByteBuf buf, int offset, int length) {
@@ -357,6 +386,12 @@ final class ServerConnection implements MessageFramer.Listener {
     }
     Peer p = peer;
     if (p == null) {
+      return MessageFramer.CONSUME;
+    }
+    if (holdReady && pendingReady == 0) {
+      holdReady = false;
+      framer.flushRun();
+      p.readyHeld(buf.retainedSlice(offset, length), status);
       return MessageFramer.CONSUME;
     }
     // Forward what came before and the ReadyForQuery itself, then tell the session, which
@@ -399,6 +434,7 @@ final class ServerConnection implements MessageFramer.Listener {
   void unlink(long now) {
     this.peer = null;
     this.requests = null;
+    this.holdReady = false;
     // The session may have paused reading for its own back-pressure.
     socket.resume();
     if (phase == Phase.LINKED) {
@@ -546,10 +582,21 @@ final class ServerConnection implements MessageFramer.Listener {
    * back in the phase it was in.
    */
   Future<List<String[]>> runInternal(String sql) {
+    return runInternal(sql, false);
+  }
+
+  /**
+   * As {@link #runInternal(String)}; with {@code inTransaction}, also inside the client's open
+   * transaction ('T', not 'E'), where what it does commits or rolls back with the transaction.
+   */
+  Future<List<String[]>> runInternal(String sql, boolean inTransaction) {
     if (phase == Phase.CLOSED) {
       return context.failedFuture(new Lost());
     }
-    if (!clean() || phase == Phase.INTERNAL) {
+    boolean ready = inTransaction
+      ? phase != Phase.CLOSED && pendingReady == 0 && !unsynced && txStatus != PgProtocol.TX_FAILED
+      : clean();
+    if (!ready || phase == Phase.INTERNAL) {
       return context.failedFuture(new IllegalStateException("server connection busy"));
     }
     afterInternal = phase;
@@ -571,9 +618,14 @@ final class ServerConnection implements MessageFramer.Listener {
       case PgProtocol.ERROR_RESPONSE:
         internalError = ServerError.decode(buf, offset, length);
         break;
-      case PgProtocol.PARAMETER_STATUS_RESPONSE:
-        trackParameter(buf, offset, length);
+      case PgProtocol.PARAMETER_STATUS_RESPONSE: {
+        ParameterStatus ps = trackParameter(buf, offset, length);
+        Peer p = peer;
+        if (p != null) {
+          p.serverParameter(ps.name(), ps.value());   // a linked session's own internal query
+        }
         break;
+      }
       case PgProtocol.DATA_ROW_RESPONSE:
         internalRows.add(textColumns(buf, offset));
         break;

@@ -176,6 +176,24 @@ final class ServerPool {
   }
 
   /** What a server of this pool reported at login, or null before the first connection. */
+  /**
+   * How this pool's servers report a setting given as a startup value ("datestyle\0ISO" ->
+   * "ISO, MDY"), learnt from connections that applied it: a transaction-mode client is greeted
+   * with the value PostgreSQL would have reported, without a server connection once it is known.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, String> reportedSettings =
+    new java.util.concurrent.ConcurrentHashMap<>();
+
+  String reportedSetting(String name, String value) {
+    return reportedSettings.get(name + '\0' + value);
+  }
+
+  void learnReportedSetting(String name, String value, String reported) {
+    if (reportedSettings.size() < 10_000) {
+      reportedSettings.put(name + '\0' + value, reported);
+    }
+  }
+
   Map<String, String> serverParameters() {
     return serverParameters;
   }

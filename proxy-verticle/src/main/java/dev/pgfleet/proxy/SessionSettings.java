@@ -47,13 +47,15 @@ final class SessionSettings {
     if (statementTimeoutMillis > 0) {
       settings.put("statement_timeout", Long.toString(statementTimeoutMillis));
     }
+    // As PostgreSQL's process_startup_options: options' -c switches first, then the startup
+    // packet's own parameters, which win where both name a setting.
+    StartupOptions.parse(startupParameters.get("options"))
+      .forEach((k, v) -> settings.put(k.toLowerCase(java.util.Locale.ROOT), v));
     startupParameters.forEach((k, v) -> {
       if (!NOT_SETTINGS.contains(k) && !k.startsWith("_pq_.")) {
         settings.put(k.toLowerCase(java.util.Locale.ROOT), v);
       }
     });
-    StartupOptions.parse(startupParameters.get("options"))
-      .forEach((k, v) -> settings.put(k.toLowerCase(java.util.Locale.ROOT), v));
     return settings;
   }
 

@@ -71,6 +71,14 @@ final class ProxyFixture implements AutoCloseable {
     return start(poolMode, poolSize, extraGeneral, "", primary, primary.port(), instances);
   }
 
+  /**
+   * With one event loop: every client is served by the same loop, so with pool_size 1 all of
+   * them share one server connection (two loops would move the slot with a close and a login).
+   */
+  static ProxyFixture startOneLoop(String poolMode, int poolSize, String extraGeneral) {
+    return startInstances(poolMode, poolSize, extraGeneral, 1);
+  }
+
   static ProxyFixture start(String poolMode, int poolSize, String extraGeneral, String userLines, PgServer primary,
                             int serverPort, int instances) {
     int port = freePort();

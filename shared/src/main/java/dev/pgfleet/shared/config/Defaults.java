@@ -78,6 +78,8 @@ final class Defaults {
     static final int MAX_CLIENT_CONN = 1_000;
     /** PgBouncer's default; run when a session-mode server connection goes back to the pool. */
     static final String SERVER_RESET_QUERY = "DISCARD ALL";
+    /** PgBouncer's default: the reset query runs between clients only, not after every transaction. */
+    static final boolean SERVER_RESET_QUERY_ALWAYS = false;
 
     /**
      * Period of the background probe ({@code healthcheck_interval}; PgCat has no background probe,

@@ -34,6 +34,8 @@ import java.util.Optional;
  * @param maxMessageSize                 largest protocol message accepted, bytes (PgFleet addition)
  * @param maxClientConn                  client connections accepted per process (PgFleet addition)
  * @param serverResetQuery               run on a session-mode server connection before reuse (PgFleet addition)
+ * @param serverResetQueryAlways         run serverResetQuery after every transaction in transaction mode
+ *                                       too (PgBouncer's server_reset_query_always)
  * @param clientLoginTimeout             a client that has not logged in within this is closed (ms,
  *                                       PgBouncer's client_login_timeout); ZERO = no limit
  */
@@ -66,6 +68,7 @@ public record General(
         Optional<String> tlsPrivateKey,
         ServerTlsMode serverTlsMode,
         String serverResetQuery,
+        boolean serverResetQueryAlways,
         boolean enablePrometheusExporter,
         int prometheusExporterPort,
         boolean logClientConnections,
@@ -80,7 +83,7 @@ public record General(
                 connectTimeout, idleTimeout, serverLifetime, idleClientInTransactionTimeout, queryWaitTimeout, healthcheckTimeout,
                 healthcheckDelay, shutdownTimeout, banTime, healthcheckInterval, maxReplicaLagBytes, maxReplicaLag,
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
-                tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
+                tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
                 preparedStatementsCacheSize, clientLoginTimeout);
     }
@@ -91,7 +94,7 @@ public record General(
                 connectTimeout, idleTimeout, serverLifetime, idleClientInTransactionTimeout, queryWaitTimeout, healthcheckTimeout,
                 healthcheckDelay, shutdownTimeout, banTime, healthcheckInterval, maxReplicaLagBytes, maxReplicaLag,
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
-                tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
+                tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
                 preparedStatementsCacheSize, clientLoginTimeout);
     }
@@ -118,6 +121,7 @@ public record General(
                 + ", tcpKeepalivesInterval=" + tcpKeepalivesInterval + ", tcpUserTimeout=" + tcpUserTimeout
                 + ", tlsCertificate=" + tlsCertificate + ", tlsPrivateKey=" + tlsPrivateKey
                 + ", serverTlsMode=" + serverTlsMode + ", serverResetQuery=" + serverResetQuery
+                + ", serverResetQueryAlways=" + serverResetQueryAlways
                 + ", enablePrometheusExporter=" + enablePrometheusExporter
                 + ", prometheusExporterPort=" + prometheusExporterPort
                 + ", logClientConnections=" + logClientConnections

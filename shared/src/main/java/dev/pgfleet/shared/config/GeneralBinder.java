@@ -63,6 +63,7 @@ final class GeneralBinder {
         }
         ServerTlsMode serverTlsMode = serverTlsMode(s);
         String serverResetQuery = s.string("server_reset_query", Defaults.SERVER_RESET_QUERY);
+        boolean serverResetQueryAlways = s.bool("server_reset_query_always", Defaults.SERVER_RESET_QUERY_ALWAYS);
 
         boolean prometheus = s.bool("enable_prometheus_exporter", Defaults.ENABLE_PROMETHEUS_EXPORTER);
         int prometheusPort = s.integer("prometheus_exporter_port", Defaults.PROMETHEUS_EXPORTER_PORT, 1, 65_535);
@@ -76,8 +77,8 @@ final class GeneralBinder {
                 connectTimeout, idleTimeout, serverLifetime, idleInTx, queryWait, healthcheckTimeout, healthcheckDelay,
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
-                serverResetQuery, prometheus, prometheusPort, logConnections, logDisconnections, autoreload,
-                cacheSize, loginTimeout);
+                serverResetQuery, serverResetQueryAlways, prometheus, prometheusPort, logConnections, logDisconnections,
+                autoreload, cacheSize, loginTimeout);
     }
 
     /** {@code server_tls_mode} if given, else derived from PgCat's two booleans. */

@@ -31,7 +31,7 @@ final class Overrides {
             "shutdown_timeout", "ban_time", "healthcheck_interval", "max_replica_lag_bytes", "max_replica_lag_ms",
             "worker_threads", "tcp_keepalives_idle", "tcp_keepalives_count", "tcp_keepalives_interval",
             "tcp_user_timeout", "tls_certificate", "tls_private_key", "server_tls", "verify_server_certificate",
-            "server_tls_mode", "server_reset_query", "enable_prometheus_exporter", "prometheus_exporter_port",
+            "server_tls_mode", "server_reset_query", "server_reset_query_always", "enable_prometheus_exporter", "prometheus_exporter_port",
             "log_client_connections", "log_client_disconnections", "autoreload", "prepared_statements",
             "prepared_statements_cache_size");
 

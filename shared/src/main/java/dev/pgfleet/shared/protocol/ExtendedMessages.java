@@ -209,6 +209,39 @@ public final class ExtendedMessages {
     return i;
   }
 
+  /** Stops at a byte that may start or end a word of {@link #mayChangeSession}: t, T, d, D. */
+  private static final io.netty.util.ByteProcessor NOT_T_OR_D = b -> (b | 0x20) != 't' && (b | 0x20) != 'd';
+
+  /**
+   * Whether the bytes {@code [from, end)} contain "set" (SET, RESET, set_config, and also OFFSET),
+   * "discard" or "deallocate", in any case: what a string must hold to change session state. A
+   * byte scan without allocation, so that only such strings are lexed (router's SessionCommands).
+   */
+  public static boolean mayChangeSession(ByteBuf buf, int from, int end) {
+    int i = from;
+    while (i < end) {
+      int at = buf.forEachByte(i, end - i, NOT_T_OR_D);
+      if (at < 0) {
+        return false;
+      }
+      int b = buf.getByte(at) | 0x20;
+      if (b == 't') {
+        if (at - 2 >= from && (buf.getByte(at - 1) | 0x20) == 'e' && (buf.getByte(at - 2) | 0x20) == 's') {
+          return true;
+        }
+      } else if (at + 3 < end) {
+        int c1 = buf.getByte(at + 1) | 0x20;
+        int c2 = buf.getByte(at + 2) | 0x20;
+        int c3 = buf.getByte(at + 3) | 0x20;
+        if (c1 == 'i' && c2 == 's' && c3 == 'c' || c1 == 'e' && c2 == 'a' && c3 == 'l') {
+          return true;
+        }
+      }
+      i = at + 1;
+    }
+    return false;
+  }
+
   /** Where a Parse message's query text starts (after the statement name). */
   public static int parseQueryStart(ByteBuf buf, int offset, int length) {
     int nul = buf.indexOf(offset + 5, offset + length, (byte) 0);

@@ -69,6 +69,7 @@ class DefaultsTest {
         assertEquals(64 * 1024 * 1024, g.maxMessageSize());
         assertEquals(1_000, g.maxClientConn());
         assertEquals("DISCARD ALL", g.serverResetQuery());
+        assertEquals(false, g.serverResetQueryAlways());
     }
 
     @Test
