@@ -387,6 +387,11 @@ final class ServerConnection implements MessageFramer.Listener {
     unsynced = true;
   }
 
+  /** A ReadyForQuery is still to come: the transaction may end (or not) before the next request. */
+  boolean awaitingReady() {
+    return pendingReady > 0;
+  }
+
   /** Idle, outside a transaction, every request answered: it can serve another client. */
   boolean clean() {
     return phase != Phase.CLOSED && pendingReady == 0 && !unsynced && txStatus == PgProtocol.TX_IDLE;
