@@ -34,6 +34,9 @@ import java.util.Optional;
  * @param maxMessageSize                 largest protocol message accepted, bytes (PgFleet addition)
  * @param maxClientConn                  client connections accepted per process (PgFleet addition)
  * @param serverResetQuery               run on a session-mode server connection before reuse (PgFleet addition)
+ * @param healthProbe                    the health probe's login, database and retries ({@code healthcheck_user},
+ *                                       {@code healthcheck_password}, {@code healthcheck_database},
+ *                                       {@code healthcheck_max_retries}, {@code healthcheck_retry_delay})
  */
 public record General(
         String host,
@@ -69,7 +72,8 @@ public record General(
         boolean logClientConnections,
         boolean logClientDisconnections,
         Optional<Duration> autoreload,
-        int preparedStatementsCacheSize) {
+        int preparedStatementsCacheSize,
+        HealthProbe healthProbe) {
 
     /** A copy listening on {@code port} (the demo binds where its servers let it). */
     public General withPort(int port) {
@@ -79,7 +83,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize);
+                preparedStatementsCacheSize, healthProbe);
     }
 
     /** A copy with other health settings (tests and tools that shorten the probe cycle). */
@@ -90,7 +94,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize);
+                preparedStatementsCacheSize, healthProbe);
     }
 
     /** Client TLS is on when both the certificate and the key are set. */
@@ -119,6 +123,7 @@ public record General(
                 + ", prometheusExporterPort=" + prometheusExporterPort
                 + ", logClientConnections=" + logClientConnections
                 + ", logClientDisconnections=" + logClientDisconnections + ", autoreload=" + autoreload
-                + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize + "]";
+                + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize
+                + ", healthProbe=" + healthProbe + "]";
     }
 }
