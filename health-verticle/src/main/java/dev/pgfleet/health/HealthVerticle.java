@@ -41,9 +41,13 @@ import java.util.Set;
  *
  * <h2>A probe round</h2>
  * Every {@code healthcheck_interval}, each distinct (server, database, login) of the
- * configuration is probed at once (see {@link ServerProbe}; logins from {@link ProbeCredentials},
- * the pool's first user by default, as PgCat). The next round starts an interval after this one
- * started, or at once if it took longer (at most {@code healthcheck_timeout}): rounds never overlap.
+ * configuration is probed at once (see {@link ServerProbe}; logins from {@link ProbeCredentials}:
+ * {@code healthcheck_user} if set, else the pool's first user, as PgCat; the database
+ * {@code healthcheck_database} if set, else the shard's). A failed probe is retried
+ * {@code healthcheck_max_retries} times, {@code healthcheck_retry_delay} apart, before it counts.
+ * The next round starts an interval after this one started, or at once if it took longer (at most
+ * {@code (1 + healthcheck_max_retries) * healthcheck_timeout + healthcheck_max_retries *
+ * healthcheck_retry_delay}): rounds never overlap.
  *
  * <h2>Decisions</h2>
  * <ul>
@@ -74,6 +78,7 @@ public final class HealthVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(HealthVerticle.class);
 
+    /** Null: from each configuration's {@code healthcheck_user} ({@link ProbeCredentials#configured}). */
     private final ProbeCredentials credentials;
     private final Clock clock;
     private final BanRegistry bans;
@@ -100,18 +105,20 @@ public final class HealthVerticle extends VerticleBase {
         }
     };
 
-    /** Probes with each pool's first user (PgCat's choice), bans in {@code bans}. */
+    /** Probes as the configuration says ({@code healthcheck_user}, else each pool's first user), bans in {@code bans}. */
     public HealthVerticle(PgFleetConfig config, BanRegistry bans) {
-        this(config, ProbeCredentials.firstUser(), bans, Clock.systemUTC());
+        this(config, null, bans, Clock.systemUTC());
     }
 
     /**
+     * @param credentials the probe's login rule; null: the configuration's ({@code healthcheck_user},
+     *                    else each pool's first user)
      * @param bans  the process's registry, the same instance the proxy uses
      * @param clock for {@link ServerHealth#lastChecked()} and snapshot times (lag uses nanoTime)
      */
     public HealthVerticle(PgFleetConfig config, ProbeCredentials credentials, BanRegistry bans, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
-        this.credentials = Objects.requireNonNull(credentials, "credentials");
+        this.credentials = credentials;
         this.bans = Objects.requireNonNull(bans, "bans");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
@@ -175,6 +182,8 @@ public final class HealthVerticle extends VerticleBase {
         long started = System.nanoTime();
         PgFleetConfig c = config;
         Duration timeout = c.general().healthcheckTimeout();
+        int retries = c.general().healthProbe().maxRetries();
+        Duration retryDelay = c.general().healthProbe().retryDelay();
         Set<ProbeTarget> targets = targets(c);
         probes.keySet().removeIf(t -> {
             if (!targets.contains(t)) {
@@ -186,7 +195,8 @@ public final class HealthVerticle extends VerticleBase {
         List<ProbeTarget> order = new ArrayList<>(targets);
         List<Future<ProbeResult>> running = new ArrayList<>();
         for (ProbeTarget t : order) {
-            running.add(probes.computeIfAbsent(t, x -> new ServerProbe(x, clock)).probe(vertx, timeout));
+            running.add(probes.computeIfAbsent(t, x -> new ServerProbe(x, clock)).probe(vertx, timeout, retries,
+                    retryDelay));
         }
         Promise<Void> done = Promise.promise();
         Future.join(running).onComplete(ar -> {
@@ -222,7 +232,18 @@ public final class HealthVerticle extends VerticleBase {
         timer = vertx.setTimer(delay, id -> round());
     }
 
-    private void afterProbes(PgFleetConfig c, Map<ProbeTarget, ProbeResult> results) {
+    private void afterProbes(PgFleetConfig c, Map<ProbeTarget, ProbeResult> probed) {
+        // An inconclusive probe (PgFleet was late) says nothing new: the server keeps its last
+        // result, and is never banned for it.
+        Map<ProbeTarget, ProbeResult> results = new HashMap<>(probed);
+        results.replaceAll((t, r) -> {
+            if (!r.inconclusive()) {
+                return r;
+            }
+            LOG.info("{}: health check not counted: {}", t, r.error().orElse("?"));
+            ProbeResult last = lastResults.get(t);
+            return last != null ? last : r;
+        });
         lastResults = results;
         probedConfig = c;
         bans.expire();
@@ -247,7 +268,7 @@ public final class HealthVerticle extends VerticleBase {
         });
         Duration banTime = c.general().banTime();
         results.forEach((t, r) -> {
-            if (!r.reachable() && !primaries.contains(t.server())) {
+            if (!r.reachable() && !r.inconclusive() && !primaries.contains(t.server())) {
                 if (!bans.isBanned(t.server())) {
                     LOG.warn("{}: health check failed, banned for {} s: {}", t.server(), banTime.toSeconds(),
                             r.error().orElse("?"));
@@ -320,7 +341,7 @@ public final class HealthVerticle extends VerticleBase {
     /** Visits every shard with the last results of its servers, as probed with the pool's login. */
     private void forEachShard(PgFleetConfig c, ShardVisitor visitor) {
         for (PoolConfig pool : c.pools().values()) {
-            ProbeCredentials.Login login = credentials.forPool(pool);
+            ProbeCredentials.Login login = login(c, pool);
             for (ShardConfig shard : pool.shards()) {
                 Map<ServerKey, ProbeResult> byServer = new HashMap<>();
                 for (ServerConfig s : shard.servers()) {
@@ -337,7 +358,7 @@ public final class HealthVerticle extends VerticleBase {
     private Set<ProbeTarget> targets(PgFleetConfig c) {
         Set<ProbeTarget> targets = new LinkedHashSet<>();
         for (PoolConfig pool : c.pools().values()) {
-            ProbeCredentials.Login login = credentials.forPool(pool);
+            ProbeCredentials.Login login = login(c, pool);
             for (ShardConfig shard : pool.shards()) {
                 for (ServerConfig s : shard.servers()) {
                     targets.add(target(c, login, shard, s));
@@ -347,9 +368,18 @@ public final class HealthVerticle extends VerticleBase {
         return targets;
     }
 
+    private ProbeCredentials.Login login(PgFleetConfig c, PoolConfig pool) {
+        return (credentials != null ? credentials : ProbeCredentials.configured(c.general().healthProbe())).forPool(pool);
+    }
+
+    /**
+     * With {@code healthcheck_database} and {@code healthcheck_user} set, every pool over a server
+     * shares one probe (one connection) to it, and no probe sits in a pooled database.
+     */
     private static ProbeTarget target(PgFleetConfig c, ProbeCredentials.Login login, ShardConfig shard,
                                       ServerConfig s) {
-        return new ProbeTarget(ServerKey.of(s), shard.database(), login, c.general().serverTlsMode());
+        String database = c.general().healthProbe().database().orElse(shard.database());
+        return new ProbeTarget(ServerKey.of(s), database, login, c.general().serverTlsMode());
     }
 
     private static String shardId(PoolConfig pool, ShardConfig shard) {

@@ -20,6 +20,14 @@ public interface ProbeCredentials {
         };
     }
 
+    /**
+     * {@code healthcheck_user}/{@code healthcheck_password} when set, else {@link #firstUser()}:
+     * what a process built from the configuration probes with.
+     */
+    static ProbeCredentials configured(dev.pgfleet.shared.config.HealthProbe probe) {
+        return probe.user().isPresent() ? fixed(probe.user().get(), probe.password().orElse(null)) : firstUser();
+    }
+
     /** The same login for every pool (tests, a dedicated monitoring role). */
     static ProbeCredentials fixed(String user, String password) {
         Login login = new Login(user, password);

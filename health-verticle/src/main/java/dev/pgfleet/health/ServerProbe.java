@@ -32,6 +32,13 @@ import java.util.concurrent.TimeUnit;
  * <p>{@code healthcheck_timeout} bounds the connect (TCP connect timeout and the pool's wait for
  * its connection) and the query: a timer fails the probe and closes the pool, which also ends a
  * query stuck on a server that stopped answering.
+ *
+ * <p>A failed probe is tried again up to {@code healthcheck_max_retries} times, each after
+ * {@code healthcheck_retry_delay}, on a fresh connection; only the last failure counts. A failure
+ * seen more than {@link #LATE_TOLERANCE_MILLIS} (or a quarter of the timeout) after the timeout was
+ * due means PgFleet's own event loop was late (blocked, or starved of CPU): the server may well
+ * have answered in time, so that attempt is {@linkplain ProbeResult#inconclusive() inconclusive}
+ * and bans nothing.
  */
 final class ServerProbe {
 
@@ -41,22 +48,61 @@ final class ServerProbe {
             + " pg_last_wal_replay_lsn()::text,"
             + " (EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::bigint";
 
+    /** Timer lateness that is PgFleet's, not the server's: a loaded 2-core machine stays well under it. */
+    static final long LATE_TOLERANCE_MILLIS = 200;
+
     private final ProbeTarget target;
     private final Clock clock;
     private Pool pool;
+    private boolean closed;
 
     ServerProbe(ProbeTarget target, Clock clock) {
         this.target = target;
         this.clock = clock;
     }
 
-    /** Never fails: a failed probe is a {@link ProbeResult} with {@code reachable == false}. */
+    /** One attempt, no retry. Never fails: a failed probe is a {@link ProbeResult} with {@code reachable == false}. */
     Future<ProbeResult> probe(Vertx vertx, Duration timeout) {
+        return probe(vertx, timeout, 0, Duration.ZERO);
+    }
+
+    /**
+     * Up to {@code 1 + maxRetries} attempts, {@code retryDelay} apart, until one answers. Never
+     * fails. At most {@code (1 + maxRetries) * timeout + maxRetries * retryDelay}.
+     */
+    Future<ProbeResult> probe(Vertx vertx, Duration timeout, int maxRetries, Duration retryDelay) {
         Promise<ProbeResult> done = Promise.promise();
+        attempt(vertx, timeout, maxRetries, retryDelay, done);
+        return done.future();
+    }
+
+    private void attempt(Vertx vertx, Duration timeout, int retriesLeft, Duration retryDelay,
+                         Promise<ProbeResult> done) {
+        once(vertx, timeout).onComplete(ar -> {
+            ProbeResult r = ar.result();
+            if (r.reachable() || retriesLeft <= 0 || closed) {
+                done.complete(r);
+            } else {
+                vertx.setTimer(Math.max(1, retryDelay.toMillis()), id -> {
+                    if (closed) {
+                        done.complete(r);
+                    } else {
+                        attempt(vertx, timeout, retriesLeft - 1, retryDelay, done);
+                    }
+                });
+            }
+        });
+    }
+
+    private Future<ProbeResult> once(Vertx vertx, Duration timeout) {
+        Promise<ProbeResult> done = Promise.promise();
+        long started = System.nanoTime();
+        long timeoutMillis = Math.max(1, timeout.toMillis());
         Pool p = pool(vertx, timeout);
-        long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
-            if (done.tryComplete(failed("no answer within healthcheck_timeout (" + timeout.toMillis() + " ms)"))) {
-                close();
+        long timer = vertx.setTimer(timeoutMillis, id -> {
+            if (done.tryComplete(failure(started, timeoutMillis,
+                    "no answer within healthcheck_timeout (" + timeoutMillis + " ms)"))) {
+                closePool();
             }
         });
         p.query(QUERY).execute().onComplete(ar -> {
@@ -69,15 +115,36 @@ final class ServerProbe {
                     result = failed("unexpected answer: " + describe(e));
                 }
                 done.tryComplete(result);
-            } else if (done.tryComplete(failed(describe(ar.cause())))) {
-                close();
+            } else if (done.tryComplete(failure(started, timeoutMillis, describe(ar.cause())))) {
+                closePool();
             }
         });
         return done.future();
     }
 
-    /** Closes the connection; the next probe opens a new one. */
+    /**
+     * A failure seen at {@code now}: inconclusive when it is seen well after the timeout was due,
+     * since the timeout timer (or the client's connect timeout, due at the same time) should have
+     * fired then; a later sighting is PgFleet's delay, not the server's.
+     */
+    private ProbeResult failure(long startedNanos, long timeoutMillis, String error) {
+        long now = System.nanoTime();
+        long lateMillis = (now - startedNanos) / 1_000_000 - timeoutMillis;
+        if (lateMillis > Math.max(LATE_TOLERANCE_MILLIS, timeoutMillis / 4)) {
+            return ProbeResult.late(error + " (seen " + lateMillis + " ms after the timeout was due: PgFleet was late,"
+                    + " not counted)", now, clock.instant());
+        }
+        return ProbeResult.failed(error, now, clock.instant());
+    }
+
+    /** For good (the target left the configuration, or the verticle stops): no retry after this. */
     Future<Void> close() {
+        closed = true;
+        return closePool();
+    }
+
+    /** Closes the connection; the next probe opens a new one. */
+    private Future<Void> closePool() {
         Pool p = pool;
         pool = null;
         return p == null ? Future.succeededFuture() : p.close();

@@ -8,6 +8,7 @@ import dev.pgfleet.shared.health.ShardHealth;
 import dev.pgfleet.testkit.PgServer;
 import dev.pgfleet.testkit.TestUsers;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -25,15 +26,24 @@ final class HealthFixture implements AutoCloseable {
 
     static final Duration INTERVAL = Duration.ofMillis(250);
     static final Duration TIMEOUT = Duration.ofMillis(1_000);
-    /** What "within one interval" may take on a loaded 2-core machine: an interval, a round, slack. */
-    static final Duration ONE_ROUND = INTERVAL.plus(TIMEOUT).plusMillis(750);
+    /** healthcheck_max_retries as shipped, with a short healthcheck_retry_delay. */
+    static final int RETRIES = 2;
+    static final Duration RETRY_DELAY = Duration.ofMillis(100);
+    /**
+     * What "within one interval" may take on a loaded 2-core machine: an interval, a round with
+     * its retries (each attempt at most the timeout), slack.
+     */
+    static final Duration ONE_ROUND = INTERVAL.plus(TIMEOUT.multipliedBy(RETRIES + 1))
+            .plus(RETRY_DELAY.multipliedBy(RETRIES)).plusMillis(750);
 
-    final Vertx vertx = Vertx.vertx();
+    /** One event loop: a test that blocks "the loop" blocks the health verticle's. */
+    final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     final LocalBanRegistry bans = new LocalBanRegistry();
     final HealthVerticle verticle;
 
     HealthFixture(PgFleetConfig config) {
-        verticle = new HealthVerticle(config, ProbeCredentials.firstUser(), bans, Clock.systemUTC());
+        // The probe's login from the configuration, as a process built from a file has it.
+        verticle = new HealthVerticle(config, null, bans, Clock.systemUTC());
         vertx.deployVerticle(verticle).await();
     }
 
@@ -47,6 +57,16 @@ final class HealthFixture implements AutoCloseable {
      * over {@code servers} with {@code role}, logging in as the SCRAM test user.
      */
     static PgFleetConfig config(List<PgServer> servers, String role, int banTimeSeconds, String... pools) {
+        String list = servers.stream().map(s -> "[\"" + s.host() + "\", " + s.port() + ", \"" + role + "\"]")
+                .collect(Collectors.joining(", "));
+        return config("", list, banTimeSeconds, pools);
+    }
+
+    /**
+     * As above with extra [general] lines (they come last: a key given there wins) and the
+     * servers as a TOML list ({@code ["host", port, "role"], ...}).
+     */
+    static PgFleetConfig config(String extraGeneral, String list, int banTimeSeconds, String... pools) {
         StringBuilder toml = new StringBuilder("""
                 [general]
                 admin_username = "admin"
@@ -54,9 +74,13 @@ final class HealthFixture implements AutoCloseable {
                 healthcheck_interval = %d
                 healthcheck_timeout = %d
                 ban_time = %d
-                """.formatted(INTERVAL.toMillis(), TIMEOUT.toMillis(), banTimeSeconds));
-        String list = servers.stream().map(s -> "[\"" + s.host() + "\", " + s.port() + ", \"" + role + "\"]")
-                .collect(Collectors.joining(", "));
+                %s
+                """.formatted(INTERVAL.toMillis(), TIMEOUT.toMillis(), banTimeSeconds,
+                extraGeneral.contains("healthcheck_max_retries") ? extraGeneral
+                        : "healthcheck_max_retries = " + RETRIES + "\n" + extraGeneral));
+        if (!extraGeneral.contains("healthcheck_retry_delay")) {
+            toml.append("healthcheck_retry_delay = ").append(RETRY_DELAY.toMillis()).append('\n');
+        }
         for (String pool : pools) {
             String[] parts = pool.split(":", 2);
             toml.append("""

@@ -148,6 +148,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private int checkoutAttempts;
   /** A server connection found dead before any of the client's messages reached it: tried again this often. */
   private static final int MAX_CHECKOUT_ATTEMPTS = 3;
+  /** Draining: client input held until every ReadyForQuery owed has come (see onSessionMessage). */
+  private boolean drainHeld;
 
   ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
     this.verticle = verticle;
@@ -289,6 +291,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
     }
     if (server == null) {
+      if (runtime.shuttingDown()) {
+        // Draining: a new transaction is refused before anything of it reaches a server.
+        fatal(adminShutdown());
+        return MessageFramer.CONSUME;
+      }
       pool = routing.splitting || roleOverride != null ? routing.pick(routeFor(type, buf, offset, length),
         primaryReadsOverride != null ? primaryReadsOverride : routing.primaryReads) : routing.primary;
       acquireForTransaction();
@@ -297,6 +304,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         // with the right settings is at once): the message waits in the framer.
         return discardToSync ? discardUntilSync(type) : MessageFramer.STOP;
       }
+    }
+    if (server.awaitingReady() && runtime.shuttingDown()) {
+      // Draining: nothing is pipelined past a ReadyForQuery still to come, which may end the
+      // transaction; then the client leaves with nothing of its next transaction sent.
+      drainHeld = true;
+      return MessageFramer.STOP;
     }
     return onTransactionModeMessage(type, buf, offset, length);
   }
@@ -1313,6 +1326,16 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     if (txStatus == PgProtocol.TX_IDLE && requests.isEmpty() && server.clean()) {
       endOfTransaction();
+    } else if (drainHeld && !server.awaitingReady()) {
+      // Still in the transaction: the held messages belong to it and go on (next turn of the
+      // loop, outside the server's read).
+      drainHeld = false;
+      context.runOnContext(v -> {
+        if (state == State.READY && !waiting) {
+          framer.resume();
+          onReadComplete();
+        }
+      });
     }
   }
 
@@ -1331,6 +1354,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (!settingsDirty) {
       server = null;
       releaseAfterTransaction(s);
+      leaveIfDraining();
       return;
     }
     settingsDirty = false;
@@ -1351,6 +1375,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         server = null;
         releaseAfterTransaction(s);
       }
+      leaveIfDraining();
       if (state == State.READY) {
         framer.resume();
         onReadComplete();
@@ -1487,15 +1512,31 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   // -- shutdown and close ---------------------------------------------------------------
 
-  /** Graceful shutdown: a session between transactions goes now; the rest when late. */
+  /**
+   * Graceful shutdown: a session with nothing on a server goes now (between transactions, or
+   * still waiting for a checkout: nothing of it was sent); the rest when late. A session in a
+   * transaction is also told at its end ({@link #leaveIfDraining}), so it cannot start another.
+   */
   void terminateIfIdle(boolean late) {
     if (state == State.CLOSED) {
       return;
     }
-    boolean idle = (server == null || server.clean()) && !waiting;
+    boolean idle = server == null || server.clean() && !waiting;
     if (idle || late) {
-      fatal(new PgException(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command"));
+      fatal(adminShutdown());
     }
+  }
+
+  /** Transaction mode, at the end of a transaction: draining, the client goes before its next one. */
+  private void leaveIfDraining() {
+    if (runtime.shuttingDown()) {
+      fatal(adminShutdown());
+    }
+  }
+
+  /** PostgreSQL's own words for a backend ended by a smart or fast shutdown. */
+  private static PgException adminShutdown() {
+    return new PgException(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
   }
 
   private void fatal(PgException e) {

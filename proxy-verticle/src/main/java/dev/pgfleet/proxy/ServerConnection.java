@@ -455,14 +455,17 @@ final class ServerConnection implements MessageFramer.Listener {
     unsynced = true;
   }
 
+  /**
+   * A ReadyForQuery is still to come (a Query, Sync or FunctionCall not answered yet): the
+   * transaction may end (or not) before the next request, and a Terminate waits for it.
+   */
+  boolean awaitingReady() {
+    return pendingReady > 0;
+  }
+
   /** Idle, outside a transaction, every request answered: it can serve another client. */
   boolean clean() {
     return phase != Phase.CLOSED && pendingReady == 0 && !unsynced && txStatus == PgProtocol.TX_IDLE;
-  }
-
-  /** Linked, and a request of the client's (Query, Sync, FunctionCall) still waits for its ReadyForQuery. */
-  boolean awaitingReady() {
-    return phase == Phase.LINKED && pendingReady > 0;
   }
 
   boolean usable() {

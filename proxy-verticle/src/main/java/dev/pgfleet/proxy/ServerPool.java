@@ -214,6 +214,11 @@ final class ServerPool {
     return size;
   }
 
+  /** Clients waiting for a connection of this pool now (tests, the admin console). */
+  synchronized int waiting() {
+    return waiters.size();
+  }
+
   synchronized int idle() {
     int n = 0;
     for (LoopShare l : loops.values()) {

@@ -91,6 +91,16 @@ final class Defaults {
      */
     static final Duration HEALTHCHECK_INTERVAL = Duration.ofMillis(1_000);
     /**
+     * Probes repeated after a failed one before a replica is banned (pgpool's
+     * health_check_max_retries, whose default 0 bans on one failure). Two: a probe that failed
+     * because the machine was busy (a JIT warm-up, three processes starting at once) does not
+     * take a healthy replica out for ban_time; a server that is really down is still banned
+     * within a few seconds.
+     */
+    static final int HEALTHCHECK_MAX_RETRIES = 2;
+    /** The wait before each retry (pgpool's health_check_retry_delay, 1 s): a blip has time to pass. */
+    static final Duration HEALTHCHECK_RETRY_DELAY = Duration.ofMillis(1_000);
+    /**
      * Replica lag limits, 0 = off. PgCat has none, so a PgCat file keeps PgCat's behaviour; any
      * threshold depends on how stale a read the application tolerates, which only it knows.
      */

@@ -38,6 +38,9 @@ import java.util.Optional;
  *                                       too (PgBouncer's server_reset_query_always)
  * @param clientLoginTimeout             a client that has not logged in within this is closed (ms,
  *                                       PgBouncer's client_login_timeout); ZERO = no limit
+ * @param healthProbe                    the health probe's login, database and retries ({@code healthcheck_user},
+ *                                       {@code healthcheck_password}, {@code healthcheck_database},
+ *                                       {@code healthcheck_max_retries}, {@code healthcheck_retry_delay})
  */
 public record General(
         String host,
@@ -75,7 +78,8 @@ public record General(
         boolean logClientDisconnections,
         Optional<Duration> autoreload,
         int preparedStatementsCacheSize,
-        Duration clientLoginTimeout) {
+        Duration clientLoginTimeout,
+        HealthProbe healthProbe) {
 
     /** A copy listening on {@code port} (the demo binds where its servers let it). */
     public General withPort(int port) {
@@ -85,7 +89,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe);
     }
 
     /** A copy with other health settings (tests and tools that shorten the probe cycle). */
@@ -96,7 +100,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe);
     }
 
     /** Client TLS is on when both the certificate and the key are set. */
@@ -127,6 +131,6 @@ public record General(
                 + ", logClientConnections=" + logClientConnections
                 + ", logClientDisconnections=" + logClientDisconnections + ", autoreload=" + autoreload
                 + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize
-                + ", clientLoginTimeout=" + clientLoginTimeout + "]";
+                + ", clientLoginTimeout=" + clientLoginTimeout + ", healthProbe=" + healthProbe + "]";
     }
 }

@@ -47,6 +47,7 @@ final class GeneralBinder {
         long maxLagBytes = s.optLong("max_replica_lag_bytes", 0, Long.MAX_VALUE)
                 .orElse(Defaults.MAX_REPLICA_LAG_BYTES);
         Duration maxLag = s.millis("max_replica_lag_ms", Defaults.MAX_REPLICA_LAG);
+        HealthProbe healthProbe = healthProbe(s);
 
         int workerThreads = s.integer("worker_threads", Defaults.WORKER_THREADS, 1, 1024);
         Duration keepIdle = s.seconds("tcp_keepalives_idle", Defaults.TCP_KEEPALIVES_IDLE);
@@ -78,7 +79,20 @@ final class GeneralBinder {
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
                 serverResetQuery, serverResetQueryAlways, prometheus, prometheusPort, logConnections, logDisconnections,
-                autoreload, cacheSize, loginTimeout);
+                autoreload, cacheSize, loginTimeout, healthProbe);
+    }
+
+    /** The probe's own login and database (both optional), and its retries. */
+    private static HealthProbe healthProbe(Section s) {
+        Optional<String> user = s.optString("healthcheck_user");
+        Optional<String> password = s.optString("healthcheck_password");
+        if (password.isPresent() && user.isEmpty()) {
+            s.error("healthcheck_password", "set without healthcheck_user");
+        }
+        Optional<String> database = s.optString("healthcheck_database");
+        int maxRetries = s.integer("healthcheck_max_retries", Defaults.HEALTHCHECK_MAX_RETRIES, 0, 100);
+        Duration retryDelay = s.millis("healthcheck_retry_delay", Defaults.HEALTHCHECK_RETRY_DELAY);
+        return new HealthProbe(user, password, database, maxRetries, retryDelay);
     }
 
     /** {@code server_tls_mode} if given, else derived from PgCat's two booleans. */

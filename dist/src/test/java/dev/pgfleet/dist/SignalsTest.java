@@ -1,0 +1,170 @@
+package dev.pgfleet.dist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.pgfleet.testkit.PgServer;
+import dev.pgfleet.testkit.TestPostgres;
+import dev.pgfleet.testkit.TestUsers;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code pgfleet run} as a process of its own (what {@code ./pgfleet} starts: PgFleetMain on a
+ * JVM), against the testkit's primary, sent real signals.
+ */
+class SignalsTest {
+
+    private static final long START_DEADLINE_MS = 60_000;
+
+    @Test
+    @Timeout(180)
+    void sighupIsLoggedAndIgnoredAndSigtermStopsCleanly(@TempDir Path dir) throws Exception {
+        PgServer primary = TestPostgres.cluster().primary();
+        int port = freePort();
+        Path config = dir.resolve("pgfleet.toml");
+        Files.writeString(config, """
+                [general]
+                host = "127.0.0.1"
+                port = %d
+                admin_username = "admin"
+                admin_password = "admin"
+                worker_threads = 1
+                shutdown_timeout = 5000
+
+                [pools.%s.users.0]
+                username = "%s"
+                password = "%s"
+                pool_size = 2
+
+                [pools.%s.shards.0]
+                database = "%s"
+                servers = [["%s", %d, "primary"]]
+                """.formatted(port, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD,
+                TestUsers.DATABASE, TestUsers.DATABASE, primary.host(), primary.port()));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "dev.pgfleet.dist.PgFleetMain", "run", "-c", config.toString()).redirectErrorStream(true);
+        Process pgfleet = pb.start();
+        Output output = new Output(pgfleet);
+        try {
+            output.await("PgFleet listening", pgfleet);
+            assertEquals(42, query(port));
+
+            signal(pgfleet, "HUP");
+            // The log line is written by the signal handler, so once it is there the signal has
+            // been delivered and handled; before the fix the JVM died of it (exit 129) instead.
+            output.await("SIGHUP ignored", pgfleet);
+            assertTrue(pgfleet.isAlive(), "pgfleet died of SIGHUP, exit " + exitOf(pgfleet) + ":\n" + output);
+            assertEquals(42, query(port), "still serving after SIGHUP");
+
+            signal(pgfleet, "TERM");
+            assertTrue(pgfleet.waitFor(60, TimeUnit.SECONDS), "stopped after SIGTERM:\n" + output);
+            output.awaitEnd();
+            // 143 (128 + SIGTERM) is the JVM's own status for an exit begun by SIGTERM, whatever
+            // the shutdown hook does; the log says whether the stop was the graceful one.
+            assertTrue(pgfleet.exitValue() == 143 || pgfleet.exitValue() == 0, "exit " + pgfleet.exitValue());
+            assertTrue(output.toString().contains("PgFleet stopped"), "exit " + pgfleet.exitValue() + "\n" + output);
+        } finally {
+            pgfleet.destroyForcibly();
+            pgfleet.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int query(int port) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", TestUsers.SCRAM_USER);
+        p.setProperty("password", TestUsers.SCRAM_PASSWORD);
+        p.setProperty("connectTimeout", "20");
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/" + TestUsers.DATABASE + "?sslmode=disable&gssEncMode=disable";
+        try (Connection c = DriverManager.getConnection(url, p); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT 42")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static void signal(Process process, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor(), "kill -" + signal);
+    }
+
+    private static String exitOf(Process p) {
+        return p.isAlive() ? "(alive)" : Integer.toString(p.exitValue());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The child's stdout and stderr, collected by a reader thread. */
+    private static final class Output {
+        private final StringBuilder text = new StringBuilder();
+        private final Thread reader;
+
+        Output(Process process) {
+            reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        synchronized (text) {
+                            text.append(line).append('\n');
+                            text.notifyAll();
+                        }
+                    }
+                } catch (IOException e) {
+                    // the process is gone
+                }
+            }, "pgfleet-output");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** Waits for a line containing {@code what}; fails at once if the process exits first. */
+        void await(String what, Process process) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_DEADLINE_MS);
+            synchronized (text) {
+                while (text.indexOf(what) < 0) {
+                    if (!process.isAlive()) {
+                        fail("pgfleet exited (" + process.exitValue() + ") before \"" + what + "\":\n" + text);
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        fail("no \"" + what + "\" within " + START_DEADLINE_MS + " ms:\n" + text);
+                    }
+                    text.wait(Math.min(200, TimeUnit.NANOSECONDS.toMillis(left) + 1));
+                }
+            }
+        }
+
+        /** After the process exited: everything it wrote has been read. */
+        void awaitEnd() throws InterruptedException {
+            reader.join(TimeUnit.SECONDS.toMillis(30));
+        }
+
+        @Override
+        public String toString() {
+            synchronized (text) {
+                return text.toString();
+            }
+        }
+    }
+}
