@@ -17,16 +17,63 @@ final class PreparedStatements {
    * (at the first Bind that starts a transaction; Binds after that reuse it).
    */
   static final class Statement {
+    private final PreparedStatements owner;
     private final String serverName;
     private final String query;
     private final byte[] parameterTypes;
     /** Set once, from any loop: an enum constant, safe to publish without a fence (the worst case classifies twice). */
     private dev.pgfleet.router.Route route;
+    /** A server answered its Parse with ParseComplete: a client's Parse of it can be answered without a server. */
+    private volatile boolean prepared;
+    /**
+     * A server's answer to Describe of it: ParameterDescription then RowDescription or NoData,
+     * as sent (immutable once set), for a Describe answered without a server.
+     */
+    private volatile byte[] description;
+    /** Its result type changed under it (0A000): no new Parse maps to it, clients move off it. */
+    private volatile boolean retired;
 
-    Statement(String serverName, String query, byte[] parameterTypes) {
+    Statement(PreparedStatements owner, String serverName, String query, byte[] parameterTypes) {
+      this.owner = owner;
       this.serverName = serverName;
       this.query = query;
       this.parameterTypes = parameterTypes;
+    }
+
+    boolean prepared() {
+      return prepared;
+    }
+
+    void markPrepared() {
+      if (!prepared) {
+        prepared = true;
+      }
+    }
+
+    byte[] description() {
+      return description;
+    }
+
+    void description(byte[] bytes) {
+      if (!retired) {
+        description = bytes;
+      }
+    }
+
+    boolean retired() {
+      return retired;
+    }
+
+    /**
+     * A server said "cached plan must not change result type" (0A000) for it: the table
+     * behind it changed. PostgreSQL's answer is to prepare again; so the next Parse of this
+     * text gets a fresh server name (prepared anew, described anew), and clients that
+     * hold this one move to that one at their next Bind or Describe.
+     */
+    void retire() {
+      retired = true;
+      description = null;
+      owner.byText.remove(new Key(query, parameterTypes), this);
     }
 
     String serverName() {
@@ -49,6 +96,24 @@ final class PreparedStatements {
         route = r;
       }
       return r;
+    }
+  }
+
+  /**
+   * A client's unnamed statement in transaction mode: its Parse message as the client sent
+   * it, to parse again on whatever server connection its Bind or Describe lands on.
+   * Compared by identity: a server connection knows which one it holds (see
+   * ServerConnection#unnamed), and every Parse("") makes a new one.
+   */
+  static final class Unnamed {
+    private final byte[] parse;
+
+    Unnamed(byte[] parse) {
+      this.parse = parse;
+    }
+
+    byte[] parse() {
+      return parse;
     }
   }
 
@@ -76,7 +141,7 @@ final class PreparedStatements {
     if (s != null) {
       return s;
     }
-    Statement fresh = new Statement("pgfleet_" + counter.incrementAndGet(), query, parameterTypes);
+    Statement fresh = new Statement(this, "pgfleet_" + counter.incrementAndGet(), query, parameterTypes);
     if (byText.size() >= MAX_SHARED) {
       return fresh;
     }
