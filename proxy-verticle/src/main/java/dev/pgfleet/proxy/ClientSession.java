@@ -544,7 +544,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * flight): what PgFleet can answer alone. Sync gets ReadyForQuery 'I'; a Parse of a statement
    * the pool has prepared successfully gets ParseComplete (prepared on a server just in time at
    * Bind, as ever), and a Describe of one the pool has described gets that description; names
-   * the client did not create get their errors, a Close gets CloseComplete. So a client that
+   * the client did not create get their errors, a Close gets CloseComplete. (Bind, the hot
+   * path, is not looked at here: it needs a server connection but for a bad name, which
+   * onBind refuses as well.) So a client that
    * prepares (pgbench -M prepared, PQprepare) does not wait for a server connection that
    * other clients hold.
    *
@@ -596,13 +598,6 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         writeClient(channel.alloc().buffer(description.length).writeBytes(description));
         clientNeedsFlush = true;
         return MessageFramer.CONSUME;
-      }
-      case PgProtocol.BIND_REQUEST -> {
-        String name = ExtendedMessages.bindStatement(buf, offset, length);
-        if (name.isEmpty()) {
-          return unnamed == null ? refuse(noUnnamedStatement()) : -1;
-        }
-        return statements.containsKey(name) ? -1 : refuse(noSuchStatement(name));
       }
       case PgProtocol.EXECUTE_REQUEST -> {
         return ExtendedMessages.firstNameEmpty(buf, offset) ? -1

@@ -51,12 +51,19 @@ class PgbenchTest {
       "-U", TestUsers.SCRAM_USER));
     cmd.addAll(args);
     cmd.add(TestUsers.DATABASE);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    // Output to a file, so that a pgbench that stalls fails the test at the deadline instead of hanging it.
+    Path log = Files.createTempFile("pgbench", ".log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("PGPASSWORD", TestUsers.SCRAM_PASSWORD);
     pb.environment().put("PGGSSENCMODE", "disable");
     Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "pgbench did not finish: " + out);
+    boolean finished = p.waitFor(120, TimeUnit.SECONDS);
+    if (!finished) {
+      p.destroyForcibly().waitFor();
+    }
+    String out = Files.readString(log);
+    Files.delete(log);
+    assertTrue(finished, "pgbench did not finish: " + out);
     return new Result(p.exitValue(), out);
   }
 
