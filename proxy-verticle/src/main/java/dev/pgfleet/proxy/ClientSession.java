@@ -125,6 +125,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private final Map<String, dev.pgfleet.router.SessionCommands.Effects> resettingStatements = new java.util.HashMap<>();
   /** Transaction mode: the client's named statements, by the client's name. */
   private final Map<String, PreparedStatements.Statement> statements = new java.util.HashMap<>();
+  /** Transaction mode: the client's unnamed statement (its last Parse("")), null when it has none. */
+  private PreparedStatements.Unnamed unnamed;
+  /**
+   * Transaction mode: the named portals the client bound in this transaction. Only those
+   * may be executed, described or closed on the server: a portal is per server connection,
+   * and one that outlives its transaction (a cursor WITH HOLD) is another client's.
+   */
+  private final java.util.Set<String> portals = new java.util.HashSet<>();
   /** Transaction mode: requests sent and not yet answered, to match responses. */
   private final RequestQueue requests = new RequestQueue();
   /** Client input waits (framer STOP) while a server connection is being obtained or tidied. */
@@ -262,7 +270,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return closeAfterAnswers(null);
     }
     if (discardToSync) {
-      return discardUntilSync(type);
+      return discardUntilSync(type, buf, offset, length);
     }
     if (localReply != null) {
       return answerExtended(type);
@@ -296,13 +304,17 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         fatal(adminShutdown());
         return MessageFramer.CONSUME;
       }
+      int answered = answerWithoutServer(type, buf, offset, length);
+      if (answered != -1) {
+        return answered;
+      }
       pool = routing.splitting || roleOverride != null ? routing.pick(routeFor(type, buf, offset, length),
         primaryReadsOverride != null ? primaryReadsOverride : routing.primaryReads) : routing.primary;
       acquireForTransaction();
       if (server == null || waiting || discardToSync) {
         // Not at once (the common case when the pool has an idle connection on this loop
         // with the right settings is at once): the message waits in the framer.
-        return discardToSync ? discardUntilSync(type) : MessageFramer.STOP;
+        return discardToSync ? discardUntilSync(type, buf, offset, length) : MessageFramer.STOP;
       }
     }
     if (server.awaitingReady() && runtime.shuttingDown()) {
@@ -411,6 +423,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     switch (type) {
       case PgProtocol.QUERY_REQUEST:
         noteSessionCommand(buf);
+        // "A simple Query message also destroys the unnamed statement" (PostgreSQL docs, Extended Query).
+        unnamed = null;
+        s.unnamed(null);
         requests.add(RequestQueue.QUERY, false);
         s.requestSent();
         return MessageFramer.FORWARD;
@@ -419,8 +434,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         s.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.EXECUTE_REQUEST:
-        requests.add(RequestQueue.EXECUTE, false);
         s.extendedSent();
+        if (!ExtendedMessages.firstNameEmpty(buf, offset) && !portals.contains(ExtendedMessages.firstName(buf, offset, length))) {
+          return refuse(noSuchPortal(ExtendedMessages.firstName(buf, offset, length)));
+        }
+        requests.add(RequestQueue.EXECUTE, false);
         return MessageFramer.FORWARD;
       case PgProtocol.PARSE_REQUEST:
         return onParse(buf, offset, length);
@@ -443,8 +461,13 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private int onParse(ByteBuf buf, int offset, int length) {
     server.extendedSent();
     if (ExtendedMessages.firstNameEmpty(buf, offset)) {
-      noteSessionCommand(buf);   // a named statement's SQL counts at its Binds
-      requests.add(RequestQueue.PARSE, false);
+      // Kept as sent, to parse again wherever a later Bind or Describe of it lands; what its SQL
+      // does to settings counts at its Binds, which may come in a later transaction.
+      byte[] message = new byte[length];
+      buf.getBytes(offset, message);
+      unnamed = new PreparedStatements.Unnamed(message, sessionEffects(buf));
+      server.unnamed(unnamed);
+      requests.add(RequestQueue.PARSE, false, unnamed);
       return MessageFramer.FORWARD;
     }
     ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
@@ -464,12 +487,25 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private int onBind(ByteBuf buf, int offset, int length) {
     server.extendedSent();
     String name = ExtendedMessages.bindStatement(buf, offset, length);
-    PreparedStatements.Statement st = name.isEmpty() ? null : statements.get(name);
-    if (st == null) {
-      // The unnamed statement, or a name the client never prepared (the server says so).
+    if (name.isEmpty()) {
+      if (unnamed == null) {
+        return refuse(noUnnamedStatement());
+      }
+      notePortal(buf, offset, length);
+      noteEffects(unnamed.sessionEffects());
+      if (server.unnamed() != unnamed) {
+        framer.flushRun();
+        prepareUnnamedOnServer();
+      }
       requests.add(RequestQueue.BIND, false);
       return MessageFramer.FORWARD;
     }
+    PreparedStatements.Statement st = clientStatement(name);
+    if (st == null) {
+      // A name the client never prepared: it must not reach a pgfleet_N of another client.
+      return refuse(noSuchStatement(name));
+    }
+    notePortal(buf, offset, length);
     noteEffects(st.sessionEffects());   // what its SQL does to settings happens now, when it runs
     framer.flushRun();
     if (!server.hasPrepared(st.serverName())) {
@@ -478,17 +514,51 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ByteBuf out = server.alloc(length + st.serverName().length());
     ExtendedMessages.renameBind(out, buf, offset, length, st.serverName());
     writeServer(out);
-    requests.add(RequestQueue.BIND, false);
+    requests.add(RequestQueue.BIND, false, st);
     return MessageFramer.CONSUME;
+  }
+
+  /** A named portal the Bind creates: this client's until the transaction ends. */
+  private void notePortal(ByteBuf buf, int offset, int length) {
+    if (!ExtendedMessages.firstNameEmpty(buf, offset)) {
+      portals.add(ExtendedMessages.firstName(buf, offset, length));
+    }
+  }
+
+  /** The client's statement of that name, moved to the pool's current one if its result type changed. */
+  private PreparedStatements.Statement clientStatement(String name) {
+    PreparedStatements.Statement st = statements.get(name);
+    if (st != null && st.retired()) {
+      st = routing.statements.statement(st.query(), st.parameterTypes());
+      statements.put(name, st);
+    }
+    return st;
   }
 
   private int onDescribe(ByteBuf buf, int offset, int length) {
     server.extendedSent();
-    boolean statement = ExtendedMessages.target(buf, offset) == 'S';
-    PreparedStatements.Statement st = statement ? statements.get(ExtendedMessages.targetName(buf, offset, length)) : null;
-    if (st == null) {
-      requests.add(statement ? RequestQueue.DESCRIBE_STATEMENT : RequestQueue.DESCRIBE_PORTAL, false);
+    String name = ExtendedMessages.targetName(buf, offset, length);
+    if (ExtendedMessages.target(buf, offset) != 'S') {
+      if (!name.isEmpty() && !portals.contains(name)) {
+        return refuse(noSuchPortal(name));
+      }
+      requests.add(RequestQueue.DESCRIBE_PORTAL, false);
       return MessageFramer.FORWARD;
+    }
+    if (name.isEmpty()) {
+      if (unnamed == null) {
+        return refuse(noUnnamedStatement());
+      }
+      if (server.unnamed() != unnamed) {
+        framer.flushRun();
+        prepareUnnamedOnServer();
+      }
+      requests.add(RequestQueue.DESCRIBE_STATEMENT, false);
+      return MessageFramer.FORWARD;
+    }
+    PreparedStatements.Statement st = clientStatement(name);
+    if (st == null) {
+      return refuse(noSuchStatement(name));
     }
     framer.flushRun();
     if (!server.hasPrepared(st.serverName())) {
@@ -497,25 +567,33 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ByteBuf out = server.alloc(st.serverName().length() + 8);
     ExtendedMessages.describeStatement(out, st.serverName());
     writeServer(out);
-    requests.add(RequestQueue.DESCRIBE_STATEMENT, false);
+    requests.add(RequestQueue.DESCRIBE_STATEMENT, false, st);
     return MessageFramer.CONSUME;
   }
 
+  /**
+   * Close: statements are PgFleet's to forget (a pool statement stays on the server for the
+   * other clients), and so is a portal the client did not bind. "It is not an error to issue
+   * Close against a nonexistent statement or portal name" (PostgreSQL docs, Close), so those
+   * get CloseComplete from PgFleet, in order. Only the client's own portals reach the server.
+   */
   private int onClose(ByteBuf buf, int offset, int length) {
     server.extendedSent();
+    String name = ExtendedMessages.targetName(buf, offset, length);
     if (ExtendedMessages.target(buf, offset) == 'S') {
-      String name = ExtendedMessages.targetName(buf, offset, length);
-      if (!name.isEmpty()) {
-        // The server-side statement is shared by the pool and stays; only the client's name goes.
+      if (name.isEmpty()) {
+        unnamed = null;
+      } else {
         statements.remove(name);
-        framer.flushRun();
-        requests.addSynthetic(ExtendedMessages.closeComplete());
-        server.emitSynthetic();
-        return MessageFramer.CONSUME;
       }
+    } else if (name.isEmpty() || portals.remove(name)) {
+      requests.add(RequestQueue.CLOSE, false);
+      return MessageFramer.FORWARD;
     }
-    requests.add(RequestQueue.CLOSE, false);
-    return MessageFramer.FORWARD;
+    framer.flushRun();
+    requests.addSynthetic(ExtendedMessages.closeComplete());
+    server.emitSynthetic();
+    return MessageFramer.CONSUME;
   }
 
   /** Parses a pool statement on this server connection, closing the least recently used one past the limit. */
@@ -525,12 +603,165 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       ByteBuf close = server.alloc(evicted.length() + 8);
       ExtendedMessages.closeStatement(close, evicted);
       writeServer(close);
-      requests.add(RequestQueue.CLOSE, true);
+      requests.add(RequestQueue.CLOSE, true, evicted);
     }
     ByteBuf parse = server.alloc(st.query().length() * 3 + st.serverName().length() + st.parameterTypes().length + 8);
     ExtendedMessages.parse(parse, st.serverName(), st.query(), st.parameterTypes());
     writeServer(parse);
-    requests.add(RequestQueue.PARSE, hideParseComplete);
+    requests.add(RequestQueue.PARSE, hideParseComplete, st);
+  }
+
+  /** The client's unnamed statement, parsed again on this server connection (its ParseComplete hidden). */
+  private void prepareUnnamedOnServer() {
+    byte[] message = unnamed.parse();
+    ByteBuf parse = server.alloc(message.length);
+    parse.writeBytes(message);
+    writeServer(parse);
+    server.unnamed(unnamed);
+    requests.add(RequestQueue.PARSE, true, unnamed);
+  }
+
+  @Override
+  public void unnamedStatementLost(PreparedStatements.Unnamed statement) {
+    if (unnamed == statement) {
+      unnamed = null;
+    }
+  }
+
+  private static PgException noUnnamedStatement() {
+    return new PgException(SqlState.INVALID_SQL_STATEMENT_NAME, "unnamed prepared statement does not exist", null, false);
+  }
+
+  private static PgException noSuchStatement(String name) {
+    return new PgException(SqlState.INVALID_SQL_STATEMENT_NAME, "prepared statement \"" + name + "\" does not exist",
+      null, false);
+  }
+
+  private static PgException noSuchPortal(String name) {
+    return new PgException(SqlState.INVALID_CURSOR_NAME, "portal \"" + name + "\" does not exist", null, false);
+  }
+
+  /**
+   * A statement does not exist for PostgreSQL when this client did not create it: PgFleet says
+   * so itself, and the name reaches no server. With a server connection linked, the server
+   * still has to fail here (its transaction aborts, the requests before keep their answers, in
+   * order): it gets a Describe of {@link #REFUSED_NAME}, and its error is replaced by this one.
+   * Then, as PostgreSQL after an error, the client's messages up to Sync are dropped.
+   */
+  private int refuse(PgException error) {
+    ByteBuf out = channel.alloc().buffer(128);
+    BackendMessages.errorResponse(out, error);
+    discardToSync = true;
+    if (server == null) {
+      writeClient(out);
+      clientNeedsFlush = true;
+      return MessageFramer.CONSUME;
+    }
+    framer.flushRun();
+    ByteBuf describe = server.alloc(REFUSED_NAME.length() + 8);
+    ExtendedMessages.describeStatement(describe, REFUSED_NAME);
+    writeServer(describe);
+    server.extendedSent();
+    requests.addRefused(out);
+    return MessageFramer.CONSUME;
+  }
+
+  /**
+   * A statement name no server connection has: clients' protocol-level names are renamed to
+   * pgfleet_N, and SQL PREPARE truncates names to NAMEDATALEN - 1 (63) bytes, so a longer name
+   * is never created.
+   */
+  private static final String REFUSED_NAME = "pgfleet_refused_" + "x".repeat(64);
+
+  /**
+   * Transaction mode with no server connection linked (so no transaction open and nothing in
+   * flight): what PgFleet can answer alone. Sync gets ReadyForQuery 'I'; a Parse of a statement
+   * the pool has prepared successfully gets ParseComplete (prepared on a server just in time at
+   * Bind, as ever), and a Describe of one the pool has described gets that description; names
+   * the client did not create get their errors, a Close gets CloseComplete. (Bind, the hot
+   * path, is not looked at here: it needs a server connection but for a bad name, which
+   * onBind refuses as well.) So a client that
+   * prepares (pgbench -M prepared, PQprepare) does not wait for a server connection that
+   * other clients hold.
+   *
+   * @return CONSUME when answered, -1 to take a server connection
+   */
+  private int answerWithoutServer(byte type, ByteBuf buf, int offset, int length) {
+    switch (type) {
+      case PgProtocol.SYNC_REQUEST -> {
+        ByteBuf out = channel.alloc().buffer(6);
+        BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
+        writeClient(out);
+        clientNeedsFlush = true;
+        return MessageFramer.CONSUME;
+      }
+      case PgProtocol.FLUSH_REQUEST -> {
+        clientNeedsFlush = true;
+        return MessageFramer.CONSUME;
+      }
+      case PgProtocol.PARSE_REQUEST -> {
+        if (ExtendedMessages.firstNameEmpty(buf, offset) || sessionCommandKeyword(buf)) {
+          return -1;
+        }
+        ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
+        PreparedStatements.Statement st = routing.statements.statement(parse.query(), parse.parameterTypes());
+        if (!st.prepared()) {
+          return -1;
+        }
+        statements.put(parse.name(), st);
+        writeClient(ExtendedMessages.parseComplete());
+        clientNeedsFlush = true;
+        return MessageFramer.CONSUME;
+      }
+      case PgProtocol.DESCRIBE_REQUEST -> {
+        String name = ExtendedMessages.targetName(buf, offset, length);
+        if (ExtendedMessages.target(buf, offset) != 'S') {
+          return name.isEmpty() ? -1 : refuse(noSuchPortal(name));   // no portal outlives a transaction
+        }
+        if (name.isEmpty()) {
+          return unnamed == null ? refuse(noUnnamedStatement()) : -1;
+        }
+        PreparedStatements.Statement st = clientStatement(name);
+        if (st == null) {
+          return refuse(noSuchStatement(name));
+        }
+        byte[] description = st.description();
+        if (description == null) {
+          return -1;
+        }
+        writeClient(channel.alloc().buffer(description.length).writeBytes(description));
+        clientNeedsFlush = true;
+        return MessageFramer.CONSUME;
+      }
+      case PgProtocol.EXECUTE_REQUEST -> {
+        return ExtendedMessages.firstNameEmpty(buf, offset) ? -1
+          : refuse(noSuchPortal(ExtendedMessages.firstName(buf, offset, length)));
+      }
+      case PgProtocol.CLOSE_REQUEST -> {
+        if (ExtendedMessages.target(buf, offset) == 'S') {
+          String name = ExtendedMessages.targetName(buf, offset, length);
+          if (name.isEmpty()) {
+            unnamed = null;
+          } else {
+            statements.remove(name);
+          }
+        }
+        writeClient(ExtendedMessages.closeComplete());
+        clientNeedsFlush = true;
+        return MessageFramer.CONSUME;
+      }
+      default -> {
+        return -1;
+      }
+    }
+  }
+
+  /** Whether the current Parse's SQL starts with a command whose Parse must reach a server (see noteSessionCommand). */
+  private boolean sessionCommandKeyword(ByteBuf buf) {
+    int k = keyword;
+    int end = keywordEnd;
+    return ExtendedMessages.isKeyword(buf, k, end, "SET") || ExtendedMessages.isKeyword(buf, k, end, "RESET")
+      || ExtendedMessages.isKeyword(buf, k, end, "DISCARD") || ExtendedMessages.isKeyword(buf, k, end, "DEALLOCATE");
   }
 
   private void writeServer(ByteBuf buf) {
@@ -749,14 +980,18 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * common query costs a byte scan and no allocation. A named Parse takes effect at its Binds.
    */
   private void noteSessionCommand(ByteBuf buf) {
+    noteEffects(sessionEffects(buf));
+  }
+
+  /** What the current Query's or Parse's SQL does to session state (NONE, allocating nothing, for most SQL). */
+  private dev.pgfleet.router.SessionCommands.Effects sessionEffects(ByteBuf buf) {
     int k = keyword;
     int end = keywordEnd;
     if (k < 0 || !ExtendedMessages.mayChangeSession(buf, k, end)) {
-      return;
+      return dev.pgfleet.router.SessionCommands.Effects.NONE;
     }
     int nul = buf.indexOf(k, end + 1, (byte) 0);
-    noteEffects(dev.pgfleet.router.SessionCommands.scan(
-      dev.pgfleet.shared.protocol.AsciiSql.of(buf, k, nul < 0 ? end : nul)));
+    return dev.pgfleet.router.SessionCommands.scan(dev.pgfleet.shared.protocol.AsciiSql.of(buf, k, nul < 0 ? end : nul));
   }
 
   /**
@@ -817,7 +1052,15 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   }
 
   /** After an error PgFleet raised itself, the client's messages up to Sync are dropped, as PostgreSQL does. */
-  private int discardUntilSync(byte type) {
+  private int discardUntilSync(byte type, ByteBuf buf, int offset, int length) {
+    if (server != null) {
+      // The server failed too (see refuse) and skips to the Sync itself: the Sync goes to it.
+      if (type != PgProtocol.SYNC_REQUEST) {
+        return MessageFramer.CONSUME;
+      }
+      discardToSync = false;
+      return onTransactionModeMessage(type, buf, offset, length);
+    }
     if (type == PgProtocol.SYNC_REQUEST || type == PgProtocol.QUERY_REQUEST || type == PgProtocol.FUNCTION_CALL_REQUEST) {
       discardToSync = false;
       ByteBuf out = channel.alloc().buffer(6);
@@ -1320,6 +1563,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     if (txStatus != PgProtocol.TX_IDLE) {
       armIdleInTransaction();
+    } else if (!portals.isEmpty()) {
+      portals.clear();   // portals end with their transaction (WITH HOLD cursors stay, but not the client's)
     }
     if (mode == PoolMode.SESSION) {
       return;   // session mode keeps the server connection until the client leaves

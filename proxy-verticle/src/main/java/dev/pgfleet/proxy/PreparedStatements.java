@@ -17,6 +17,7 @@ final class PreparedStatements {
    * (at the first Bind that starts a transaction; Binds after that reuse it).
    */
   static final class Statement {
+    private final PreparedStatements owner;
     private final String serverName;
     private final String query;
     private final byte[] parameterTypes;
@@ -24,11 +25,57 @@ final class PreparedStatements {
     private dev.pgfleet.router.Route route;
     /** What its SQL does to session settings, read on first use (published as route is). */
     private dev.pgfleet.router.SessionCommands.Effects sessionEffects;
+    /** A server answered its Parse with ParseComplete: a client's Parse of it can be answered without a server. */
+    private volatile boolean prepared;
+    /**
+     * A server's answer to Describe of it: ParameterDescription then RowDescription or NoData,
+     * as sent (immutable once set), for a Describe answered without a server.
+     */
+    private volatile byte[] description;
+    /** Its result type changed under it (0A000): no new Parse maps to it, clients move off it. */
+    private volatile boolean retired;
 
-    Statement(String serverName, String query, byte[] parameterTypes) {
+    Statement(PreparedStatements owner, String serverName, String query, byte[] parameterTypes) {
+      this.owner = owner;
       this.serverName = serverName;
       this.query = query;
       this.parameterTypes = parameterTypes;
+    }
+
+    boolean prepared() {
+      return prepared;
+    }
+
+    void markPrepared() {
+      if (!prepared) {
+        prepared = true;
+      }
+    }
+
+    byte[] description() {
+      return description;
+    }
+
+    void description(byte[] bytes) {
+      if (!retired) {
+        description = bytes;
+      }
+    }
+
+    boolean retired() {
+      return retired;
+    }
+
+    /**
+     * A server said "cached plan must not change result type" (0A000) for it: the table
+     * behind it changed. PostgreSQL's answer is to prepare again; so the next Parse of this
+     * text gets a fresh server name (prepared anew, described anew), and clients that
+     * hold this one move to that one at their next Bind or Describe.
+     */
+    void retire() {
+      retired = true;
+      description = null;
+      owner.byText.remove(new Key(query, parameterTypes), this);
     }
 
     String serverName() {
@@ -64,6 +111,31 @@ final class PreparedStatements {
     }
   }
 
+  /**
+   * A client's unnamed statement in transaction mode: its Parse message as the client sent
+   * it, to parse again on whatever server connection its Bind or Describe lands on.
+   * Compared by identity: a server connection knows which one it holds (see
+   * ServerConnection#unnamed), and every Parse("") makes a new one.
+   */
+  static final class Unnamed {
+    private final byte[] parse;
+    /** What its SQL does to session settings, counted at each Bind (when it runs). */
+    private final dev.pgfleet.router.SessionCommands.Effects sessionEffects;
+
+    Unnamed(byte[] parse, dev.pgfleet.router.SessionCommands.Effects sessionEffects) {
+      this.parse = parse;
+      this.sessionEffects = sessionEffects;
+    }
+
+    byte[] parse() {
+      return parse;
+    }
+
+    dev.pgfleet.router.SessionCommands.Effects sessionEffects() {
+      return sessionEffects;
+    }
+  }
+
   private record Key(String query, byte[] types) {
     @Override
     public boolean equals(Object o) {
@@ -88,7 +160,7 @@ final class PreparedStatements {
     if (s != null) {
       return s;
     }
-    Statement fresh = new Statement("pgfleet_" + counter.incrementAndGet(), query, parameterTypes);
+    Statement fresh = new Statement(this, "pgfleet_" + counter.incrementAndGet(), query, parameterTypes);
     if (byText.size() >= MAX_SHARED) {
       return fresh;
     }

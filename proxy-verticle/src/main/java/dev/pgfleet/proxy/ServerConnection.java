@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * that responses to what PgFleet injected are hidden and responses PgFleet makes itself
  * are inserted in order. While not linked, everything is read and dropped.
  */
-final class ServerConnection implements MessageFramer.Listener {
+final class ServerConnection implements MessageFramer.Listener, RequestQueue.Skipped {
 
   private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
 
@@ -75,6 +75,10 @@ final class ServerConnection implements MessageFramer.Listener {
      * forwarded, {@code ready} (the message, the peer owns it) is not.
      */
     void readyHeld(ByteBuf ready, byte txStatus);
+
+    /** The server did not create this unnamed statement (its Parse failed or was skipped after an error). */
+    default void unnamedStatementLost(PreparedStatements.Unnamed statement) {
+    }
   }
 
   private enum Phase { STARTUP, IDLE, LINKED, INTERNAL, CLOSED }
@@ -91,6 +95,14 @@ final class ServerConnection implements MessageFramer.Listener {
   private Map<String, String> applied = Map.of();
   /** Server-side prepared statement names, least recently used first. */
   private final LinkedHashMap<String, Boolean> prepared = new LinkedHashMap<>(16, 0.75f, true);
+  /**
+   * Whose unnamed statement the server holds, when PgFleet knows: the session statement a
+   * client's Parse("") created here, null after a simple Query ("a simple Query message
+   * also destroys the unnamed statement", PostgreSQL docs, Extended Query) or a failed Parse.
+   */
+  private PreparedStatements.Unnamed unnamed;
+  /** A Describe's ParameterDescription, kept until its RowDescription/NoData completes a statement's description. */
+  private byte[] parameterDescription;
   private final long createdAt = System.nanoTime();
   private ServerStartup startup;
   private Phase phase = Phase.STARTUP;
@@ -269,16 +281,28 @@ final class ServerConnection implements MessageFramer.Listener {
     byte head = q.peekKind();
     switch (type) {
       case PgProtocol.PARSE_COMPLETE_RESPONSE:
+        if (head == RequestQueue.PARSE && q.peekSubject() instanceof PreparedStatements.Statement st) {
+          st.markPrepared();
+        }
         return pollIf(q, head == RequestQueue.PARSE, type);
       case PgProtocol.BIND_COMPLETE_RESPONSE:
         return pollIf(q, head == RequestQueue.BIND, type);
       case PgProtocol.CLOSE_COMPLETE_RESPONSE:
         return pollIf(q, head == RequestQueue.CLOSE, type);
       case PgProtocol.PARAMETER_DESCRIPTION_RESPONSE:
-        return MessageFramer.FORWARD;   // first half of Describe statement
+        // First half of Describe statement; kept once per pool statement for Describes answered without a server.
+        if (head == RequestQueue.DESCRIBE_STATEMENT && q.peekSubject() instanceof PreparedStatements.Statement st
+          && st.description() == null) {
+          parameterDescription = new byte[length];
+          buf.getBytes(offset, parameterDescription);
+        }
+        return MessageFramer.FORWARD;
       case PgProtocol.ROW_DESCRIPTION_RESPONSE:
       case PgProtocol.NO_DATA_RESPONSE:
         if (head == RequestQueue.DESCRIBE_STATEMENT || head == RequestQueue.DESCRIBE_PORTAL) {
+          if (parameterDescription != null) {
+            describedStatement(q.peekSubject(), buf, offset, length);
+          }
           return pollIf(q, true, type);
         }
         return MessageFramer.FORWARD;   // a Query's or an Execute's row description
@@ -291,10 +315,7 @@ final class ServerConnection implements MessageFramer.Listener {
         return MessageFramer.FORWARD;   // a Query has one per statement: it ends at ReadyForQuery
       case PgProtocol.ERROR_RESPONSE:
         noteFatal(buf, offset, length);
-        if (head != RequestQueue.QUERY && head != RequestQueue.FUNCTION_CALL) {
-          q.skipToSync();
-        }
-        return MessageFramer.FORWARD;
+        return onTrackedError(q, head, buf, offset, length);
       case PgProtocol.READY_FOR_QUERY_RESPONSE:
         while (!q.isEmpty()) {
           byte k = q.peekKind();
@@ -323,6 +344,73 @@ final class ServerConnection implements MessageFramer.Listener {
   /** Whether the client was sent the server's own FATAL (or PANIC) ErrorResponse. */
   boolean forwardedFatal() {
     return forwardedFatal;
+  }
+
+  private void describedStatement(Object subject, ByteBuf buf, int offset, int length) {
+    byte[] first = parameterDescription;
+    parameterDescription = null;
+    if (subject instanceof PreparedStatements.Statement st) {
+      byte[] all = java.util.Arrays.copyOf(first, first.length + length);
+      buf.getBytes(offset, all, first.length, length);
+      st.description(all);
+    }
+  }
+
+  /**
+   * An ErrorResponse: for a Query or FunctionCall it is one of its responses; in the
+   * extended protocol the server now skips everything up to Sync, and so does the queue,
+   * learning on the way which statements the server did not create. A refused request's
+   * error is replaced by PgFleet's own; a shared statement whose result type changed is
+   * retired.
+   */
+  private int onTrackedError(RequestQueue q, byte head, ByteBuf buf, int offset, int length) {
+    if (head == RequestQueue.QUERY || head == RequestQueue.FUNCTION_CALL) {
+      return MessageFramer.FORWARD;
+    }
+    parameterDescription = null;
+    if ((head == RequestQueue.BIND || head == RequestQueue.DESCRIBE_STATEMENT)
+      && q.peekSubject() instanceof PreparedStatements.Statement st) {
+      // "cached plan must not change result type" (by SQLSTATE: the text may be translated)
+      // is the only 0A000 a Bind or Describe of a prepared statement raises.
+      ServerError error = ServerError.decode(buf, offset, length);
+      if (SqlState.FEATURE_NOT_SUPPORTED.equals(error.sqlState())) {
+        st.retire();
+      }
+    }
+    if (head == RequestQueue.REFUSED) {
+      framer.flushRun();
+      ByteBuf mine = q.poll();
+      q.skipToSync(this);
+      Peer p = peer;
+      if (p != null) {
+        p.serverBytes(mine);
+      } else {
+        mine.release();
+      }
+      return MessageFramer.CONSUME;
+    }
+    q.skipToSync(this);
+    return MessageFramer.FORWARD;
+  }
+
+  /** A request the server failed or skipped after an error: what it would have created does not exist. */
+  @Override
+  public void skipped(byte kind, boolean hidden, Object subject) {
+    if (kind == RequestQueue.PARSE) {
+      if (subject instanceof PreparedStatements.Statement st) {
+        prepared.remove(st.serverName());
+      } else if (subject instanceof PreparedStatements.Unnamed u) {
+        // Failed: PostgreSQL dropped the previous unnamed statement first; skipped: it kept
+        // it. Either way PgFleet parses again when it is needed.
+        unnamed = null;
+        Peer p = peer;
+        if (p != null) {
+          p.unnamedStatementLost(u);
+        }
+      }
+    } else if (kind == RequestQueue.CLOSE && subject instanceof String evicted) {
+      prepared.put(evicted, Boolean.TRUE);   // the eviction did not happen: the server still has it
+    }
   }
 
   private int pollIf(RequestQueue q, boolean matches, byte type) {
@@ -511,6 +599,15 @@ final class ServerConnection implements MessageFramer.Listener {
     prepared.clear();
   }
 
+  /** Whose unnamed statement the server holds (see {@link #unnamed}). */
+  PreparedStatements.Unnamed unnamed() {
+    return unnamed;
+  }
+
+  void unnamed(PreparedStatements.Unnamed statement) {
+    this.unnamed = statement;
+  }
+
   int backendPid() {
     return backendPid;
   }
@@ -604,6 +701,7 @@ final class ServerConnection implements MessageFramer.Listener {
     }
     afterInternal = phase;
     phase = Phase.INTERNAL;
+    unnamed = null;   // a simple Query destroys the unnamed statement
     applyIntercepts();
     internalError = null;
     internalRows = new ArrayList<>();
