@@ -82,6 +82,10 @@ def record(args):
 
     cpu_ticks = meta.pop("cpu_ticks", -1)
     clk_tck = meta.pop("clk_tck", 100)
+    # CPU the poolers not under test spent during the run (0 when bench/run paused them).
+    other_ticks = meta.pop("other_poolers_cpu_ticks", None)
+    if isinstance(other_ticks, int) and meta.get("duration"):
+        meta["other_poolers_cpu_ms_per_s"] = other_ticks * 1000.0 / clk_tck / meta["duration"]
     cpu_us = None
     if isinstance(cpu_ticks, int) and cpu_ticks >= 0 and txns:
         cpu_us = cpu_ticks * 1e6 / clk_tck / txns
@@ -273,6 +277,11 @@ def report(d):
                 f"{fmt(a.get('tps_vs_direct'), '7.2f')} {fmt(a.get('p50_vs_pgbouncer'), '7.2f')} "
                 f"{fmt(a.get('cpu_vs_pgbouncer'), '7.2f')} {fmt(a.get('cpu_vs_pgbouncer_worst'), '6.2f')}  "
                 + "; ".join(notes))
+    idle = [r["other_poolers_cpu_ms_per_s"] for r in measured if r.get("other_poolers_cpu_ms_per_s") is not None]
+    if idle:
+        lines.append(f"CPU of the poolers not under test, during a measured run: median {med(idle):.1f} ms/s, "
+                     f"max {max(idle):.1f} ms/s" + (" (paused with SIGSTOP)" if meta.get("pause") else
+                                                      " (--no-pause: they ran)"))
     skipped = meta.get("skipped") or []
     for s in skipped:
         lines.append(f"(skipped: {s})")
