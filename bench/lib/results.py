@@ -4,6 +4,7 @@
   results.py record --runs runs.jsonl --stdout out.txt --stderr err.txt --log-prefix DIR/tx \
                     --meta key=value ...           # appends one JSON line, deletes the tx logs
   results.py memory --out memory.jsonl key=value ...  # appends one memory measurement
+  results.py meta --out meta.json key=value ...    # the run's meta data
   results.py report DIR                            # results.json, results.csv, summary.txt, tps.dat
 
 Standard library only (no pip on these machines).
@@ -81,6 +82,10 @@ def record(args):
 
     cpu_ticks = meta.pop("cpu_ticks", -1)
     clk_tck = meta.pop("clk_tck", 100)
+    # CPU the poolers not under test spent during the run (0 when bench/run paused them).
+    other_ticks = meta.pop("other_poolers_cpu_ticks", None)
+    if isinstance(other_ticks, int) and meta.get("duration"):
+        meta["other_poolers_cpu_ms_per_s"] = other_ticks * 1000.0 / clk_tck / meta["duration"]
     cpu_us = None
     if isinstance(cpu_ticks, int) and cpu_ticks >= 0 and txns:
         cpu_us = cpu_ticks * 1e6 / clk_tck / txns
@@ -118,6 +123,20 @@ def memory(args):
         fh.write(json.dumps(parse_meta(rest)) + "\n")
 
 
+def write_meta(args):
+    """meta --out FILE key=value ...: the run's meta.json; a value that starts with [ or { is JSON."""
+    out = args[args.index("--out") + 1]
+    rest = [a for a in args if a not in ("--out", out)]
+    meta = {}
+    for pair in rest:
+        k, _, v = pair.partition("=")
+        if v[:1] in ("[", "{"):
+            meta[k] = json.loads(v)
+        else:
+            meta.update(parse_meta([pair]))
+    json.dump(meta, open(out, "w"), indent=1)
+
+
 def med(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
@@ -134,7 +153,34 @@ def ratio(a, b):
     return a / b if a is not None and b not in (None, 0) else None
 
 
-TARGET_ORDER = ["direct", "pgbouncer", "pgfleet", "pgfleet-cores", "direct-primary", "pgfleet-split-off", "pgfleet-split-on"]
+ANCHOR = "pgbouncer"   # PgBouncer 1.24 (max_prepared_statements = 200): the anchor of every ratio
+JUDGED = "pgfleet"     # PgFleet with its shipped defaults: the issue's targets are judged on it
+MIN_ROUNDS = 5         # the targets are medians of at least this many rounds
+
+
+def target_rank(t):
+    """Row order: direct, the PgBouncers, the judged PgFleet, the --also-loops PgFleets by loops, rwsplit."""
+    fixed = {"direct": (0, 0), "pgbouncer": (1, 0), "pgbouncer-1.18": (1, 1), "pgfleet": (2, 0),
+             "direct-primary": (4, 0), "pgfleet-split-off": (4, 1), "pgfleet-split-on": (4, 2)}
+    if t in fixed:
+        return fixed[t]
+    m = re.match(r"pgfleet-(\d+)loops?$", t)
+    return (3, int(m.group(1))) if m else (5, 0)
+
+
+def is_variant(t):
+    return re.match(r"pgfleet-\d+loops?$", t) is not None
+
+
+def loops_label(meta, t):
+    """How many event loops a PgFleet target ran, as the report names it."""
+    if t == JUDGED:
+        n = meta.get("pgfleet_event_loops")
+        wt = meta.get("worker_threads")
+        how = "shipped defaults" if wt in (None, "default") else f"worker_threads = {wt}, NOT the defaults"
+        return f"PgFleet ({how}{f', {n} event loops' if isinstance(n, int) and n > 0 else ''})"
+    n = (meta.get("variant_event_loops") or {}).get(t)
+    return f"{t} ({n} event loop{'s' if n != 1 else ''}, beside)" if n else t
 
 
 def report(d):
@@ -145,7 +191,8 @@ def report(d):
         os.path.join(d, "memory.jsonl")) else []
     measured = [r for r in rows if r.get("phase") == "measure"]
 
-    # Aggregate: median over rounds per (workload, target).
+    # Aggregate: median over rounds per (workload, target); each round kept, by round number, so a
+    # ratio can be taken round by round (the targets of one round ran minutes apart, interleaved).
     keys = []
     for r in measured:
         k = (r["workload"], r["target"])
@@ -161,6 +208,7 @@ def report(d):
             "tps": med([r["tps"] for r in rs]), "p50_ms": med([r["p50_ms"] for r in rs]),
             "p99_ms": med([r["p99_ms"] for r in rs]), "cpu_us_per_tx": med([r["cpu_us_per_tx"] for r in rs]),
             "tps_rounds": [r["tps"] for r in rs], "failed": sum(r.get("failed") or 0 for r in rs),
+            "by_round": {r["round"]: r for r in rs},
             "nonzero_exit": sum(1 for r in rs if r.get("rc") != 0),
             "errors": sorted({e for r in rs for e in r.get("errors", [])}),
         }
@@ -169,33 +217,52 @@ def report(d):
         if k[0] not in workloads:
             workloads.append(k[0])
 
+    def worst(w, t, field, base_t, higher_is_better):
+        """The worst round's ratio of target t to base_t (same round number), and the rounds paired."""
+        a, b = agg.get((w, t)), agg.get((w, base_t))
+        if not a or not b:
+            return None, 0
+        rs = [ratio(a["by_round"][n].get(field), b["by_round"][n].get(field))
+              for n in a["by_round"] if n in b["by_round"]]
+        rs = [r for r in rs if r is not None]
+        if not rs:
+            return None, 0
+        return (min(rs) if higher_is_better else max(rs)), len(rs)
+
     lines = []
-    title = (f"PgFleet benchmark  {meta.get('started')}  rounds={meta.get('rounds')} duration={meta.get('duration')}s "
+    rounds_desc = (f"rounds={meta.get('judged_rounds')} (judged points), {meta.get('other_rounds')} (others)"
+                   if meta.get("judged_rounds") != meta.get("other_rounds") else f"rounds={meta.get('judged_rounds')}")
+    title = (f"PgFleet benchmark  {meta.get('started')}  {rounds_desc} duration={meta.get('duration')}s "
              f"warmup={meta.get('warmup')}s  pgfleet pool_mode={meta.get('pgfleet_mode')}"
              + ("  (SMOKE RUN: --quick, not a result)" if meta.get("quick") else ""))
     lines.append(title)
-    lines.append(f"host: {meta.get('host')}")
+    lines.append(f"host: {meta.get('host')}; {meta.get('postgres')}; anchor: PgBouncer {meta.get('pgbouncer')}"
+                 + (f" (second line: PgBouncer {meta.get('pgbouncer_118')})" if meta.get("pgbouncer_118") else ""))
+    lines.append(f"judged: {loops_label(meta, JUDGED)}; ratios are to PgBouncer {meta.get('pgbouncer')}; "
+                 f"'worst' is the worst round's ratio (same round, interleaved)")
     if meta.get("pgfleet_mode") == "session":
         lines.append("NOTE: PgFleet ran in SESSION mode, "
                      f"pool_size={meta.get('pgfleet_pool_size')}: PgFleet rows are marked 'session'.")
     for n in meta.get("notes") or []:
         lines.append(f"NOTE: {n}")
-    hdr = (f"{'workload':22} {'target':17} {'mode':11} {'cli':>4} {'TPS(med)':>10} {'p50 ms':>8} {'p99 ms':>8} "
-           f"{'CPU us/tx':>9} {'TPS/PgB':>7} {'TPS/dir':>7} {'p50/PgB':>7} {'CPU/PgB':>7}  notes")
+    hdr = (f"{'workload':22} {'target':17} {'mode':11} {'cli':>4} {'rnd':>3} {'TPS(med)':>10} {'p50 ms':>8} "
+           f"{'p99 ms':>8} {'CPU us/tx':>9} {'TPS/PgB':>7} {'worst':>6} {'TPS/dir':>7} {'p50/PgB':>7} "
+           f"{'CPU/PgB':>7} {'worst':>6}  notes")
     lines.append(hdr)
     lines.append("-" * len(hdr))
     for w in workloads:
-        targets = sorted([k[1] for k in keys if k[0] == w], key=lambda t: TARGET_ORDER.index(t)
-                         if t in TARGET_ORDER else 99)
-        base_b = agg.get((w, "pgbouncer"))
+        targets = sorted([k[1] for k in keys if k[0] == w], key=target_rank)
+        base_b = agg.get((w, ANCHOR))
         base_d = agg.get((w, "direct")) or agg.get((w, "direct-primary"))
         for t in targets:
             a = agg[(w, t)]
-            if t.startswith("pgfleet"):
+            if not t.startswith("direct") and t != ANCHOR:
                 a["tps_vs_pgbouncer"] = ratio(a["tps"], base_b and base_b["tps"])
                 a["tps_vs_direct"] = ratio(a["tps"], base_d and base_d["tps"])
                 a["p50_vs_pgbouncer"] = ratio(a["p50_ms"], base_b and base_b["p50_ms"])
                 a["cpu_vs_pgbouncer"] = ratio(a["cpu_us_per_tx"], base_b and base_b["cpu_us_per_tx"])
+                a["tps_vs_pgbouncer_worst"] = worst(w, t, "tps", ANCHOR, True)[0]
+                a["cpu_vs_pgbouncer_worst"] = worst(w, t, "cpu_us_per_tx", ANCHOR, False)[0]
             notes = []
             if a["failed"]:
                 notes.append(f"{a['failed']} failed tx")
@@ -204,11 +271,17 @@ def report(d):
             if a["errors"]:
                 notes.append("errors: " + " | ".join(a["errors"][:2]))
             lines.append(
-                f"{w:22} {t:17} {a['mode']:11} {a['clients']:>4} {fmt(a['tps'], '10.1f')} {fmt(a['p50_ms'], '8.3f')} "
-                f"{fmt(a['p99_ms'], '8.3f')} {fmt(a['cpu_us_per_tx'], '9.1f')} "
-                f"{fmt(a.get('tps_vs_pgbouncer'), '7.2f')} {fmt(a.get('tps_vs_direct'), '7.2f')} "
-                f"{fmt(a.get('p50_vs_pgbouncer'), '7.2f')} {fmt(a.get('cpu_vs_pgbouncer'), '7.2f')}  "
+                f"{w:22} {t:17} {a['mode']:11} {a['clients']:>4} {a['rounds']:>3} {fmt(a['tps'], '10.1f')} "
+                f"{fmt(a['p50_ms'], '8.3f')} {fmt(a['p99_ms'], '8.3f')} {fmt(a['cpu_us_per_tx'], '9.1f')} "
+                f"{fmt(a.get('tps_vs_pgbouncer'), '7.2f')} {fmt(a.get('tps_vs_pgbouncer_worst'), '6.2f')} "
+                f"{fmt(a.get('tps_vs_direct'), '7.2f')} {fmt(a.get('p50_vs_pgbouncer'), '7.2f')} "
+                f"{fmt(a.get('cpu_vs_pgbouncer'), '7.2f')} {fmt(a.get('cpu_vs_pgbouncer_worst'), '6.2f')}  "
                 + "; ".join(notes))
+    idle = [r["other_poolers_cpu_ms_per_s"] for r in measured if r.get("other_poolers_cpu_ms_per_s") is not None]
+    if idle:
+        lines.append(f"CPU of the poolers not under test, during a measured run: median {med(idle):.1f} ms/s, "
+                     f"max {max(idle):.1f} ms/s" + (" (paused with SIGSTOP)" if meta.get("pause") else
+                                                      " (--no-pause: they ran)"))
     skipped = meta.get("skipped") or []
     for s in skipped:
         lines.append(f"(skipped: {s})")
@@ -235,62 +308,81 @@ def report(d):
                 f"{fmt(heap_pc, '7.2f'):>7} KiB"
                 + (f"   {m.get('note')}" if m.get("note") else ""))
 
-    # Targets of the benchmarks issue, judged on this run's numbers.
+    # Targets of issue 11 ("Speed with the shipped defaults"), judged on this run's numbers: the
+    # median of the rounds, the worst round beside it, and whether there were enough rounds.
     def g(w, t, f):
         a = agg.get((w, t))
         return a.get(f) if a else None
 
     checks = []
+    not_measured = []
 
-    def check(name, value, ok, shown):
-        checks.append({"target": name, "value": value, "pass": ok if value is not None else None, "shown": shown})
+    def check(name, w, t, field, base_t, limit, higher_is_better, unit="x"):
+        if (w, t) not in agg or (w, base_t) not in agg:
+            not_measured.append(name)
+            return
+        value = ratio(g(w, t, field), g(w, base_t, field))
+        bad, n = worst(w, t, field, base_t, higher_is_better)
+        ok = None if value is None else (value >= limit if higher_is_better else value <= limit)
+        rounds = min(agg[(w, t)]["rounds"], agg[(w, base_t)]["rounds"])
+        shown = fmt(value, ".2f") + unit + f" (worst round {fmt(bad, '.2f')}{unit}, {rounds} round{'s' if rounds != 1 else ''})"
+        if rounds < MIN_ROUNDS:
+            shown += f"  [fewer than {MIN_ROUNDS} rounds: not a judgement]"
+        checks.append({"target": name, "value": value, "worst_round": bad, "rounds": rounds,
+                       "judged": rounds >= MIN_ROUNDS and t == JUDGED, "pass": ok, "shown": shown})
 
-    loops = {"pgfleet": meta.get("worker_threads"), "pgfleet-cores": meta.get("second_loops")}
-    for t in ("pgfleet", "pgfleet-cores"):
-        if t == "pgfleet-cores" and not any(k[1] == t for k in keys):
-            continue
-        n = loops.get(t)
-        who = f"PgFleet ({n} loop{'s' if n != 1 else ''})" if n else "PgFleet"
-        for proto in ("simple", "extended"):
+    fleet_targets = [JUDGED] + sorted({k[1] for k in keys if is_variant(k[1])}, key=target_rank)
+    for t in fleet_targets:
+        who = "PgFleet" if t == JUDGED else t
+        for proto in ("simple", "extended", "prepared"):
             w = f"select-{proto}-50"
-            r = ratio(g(w, t, "tps"), g(w, "pgbouncer", "tps"))
-            check(f"{w}: {who} TPS >= 1.1x PgBouncer", r, r is not None and r >= 1.1, fmt(r, ".2f") + "x")
-            c = ratio(g(w, t, "cpu_us_per_tx"), g(w, "pgbouncer", "cpu_us_per_tx"))
-            check(f"{w}: {who} CPU/tx <= PgBouncer's", c, c is not None and c <= 1.0, fmt(c, ".2f") + "x")
-    r = ratio(g("select-prepared-50", "pgfleet", "tps"), g("select-extended-50", "pgfleet", "tps"))
-    check("select-prepared-50: PgFleet TPS >= 1.1x PgFleet extended", r, r is not None and r >= 1.1,
-          fmt(r, ".2f") + "x")
-    for proto in ("simple", "extended"):
-        w = f"select-{proto}-1"
-        r = ratio(g(w, "pgfleet", "p50_ms"), g(w, "pgbouncer", "p50_ms"))
-        check(f"{w}: PgFleet p50 <= 1.1x PgBouncer", r, r is not None and r <= 1.1, fmt(r, ".2f") + "x")
-    r = ratio(g("storm-20", "pgfleet", "tps"), g("storm-20", "pgbouncer", "tps"))
-    check("storm-20: PgFleet TPS >= 1.0x PgBouncer", r, r is not None and r >= 1.0, fmt(r, ".2f") + "x")
-    r = ratio(g("rwsplit-50", "pgfleet-split-on", "tps"), g("rwsplit-50", "pgfleet-split-off", "tps"))
-    check("rwsplit-50: splitting on >= 0.9x splitting off", r, r is not None and r >= 0.9, fmt(r, ".2f") + "x")
+            check(f"{w}: {who} TPS >= 1.1x PgBouncer", w, t, "tps", ANCHOR, 1.1, True)
+            check(f"{w}: {who} CPU/tx <= 1.0x PgBouncer's", w, t, "cpu_us_per_tx", ANCHOR, 1.0, False)
+        for proto in ("simple", "extended", "prepared"):
+            w = f"select-{proto}-200"
+            check(f"{w}: {who} TPS >= 1.2x PgBouncer", w, t, "tps", ANCHOR, 1.2, True)
+        for proto in ("simple", "extended", "prepared"):
+            w = f"select-{proto}-1"
+            check(f"{w}: {who} p50 <= 1.05x PgBouncer", w, t, "p50_ms", ANCHOR, 1.05, False)
+    # The other targets of bench/run (benchmarks issue), on the judged instance.
+    if ("select-prepared-50", JUDGED) in agg and ("select-extended-50", JUDGED) in agg:
+        r = ratio(g("select-prepared-50", JUDGED, "tps"), g("select-extended-50", JUDGED, "tps"))
+        checks.append({"target": "select-prepared-50: PgFleet TPS >= 1.1x PgFleet extended", "value": r,
+                       "pass": None if r is None else r >= 1.1, "shown": fmt(r, ".2f") + "x"})
+    check("storm-20: PgFleet TPS >= 1.0x PgBouncer", "storm-20", JUDGED, "tps", ANCHOR, 1.0, True)
+    check("rwsplit-50: splitting on >= 0.9x splitting off", "rwsplit-50", "pgfleet-split-on", "tps",
+          "pgfleet-split-off", 0.9, True)
     for m in mem:
         if m["target"] == "pgfleet":
             h = m.get("heap_per_client_kib")
-            check(f"{m['clients']} idle clients: PgFleet heap < 10 KiB per client", h, h is not None and h < 10,
-                  fmt(h, ".2f") + " KiB")
+            checks.append({"target": f"{m['clients']} idle clients: PgFleet heap < 10 KiB per client", "value": h,
+                           "pass": None if h is None else h < 10, "shown": fmt(h, ".2f") + " KiB"})
     lines.append("")
-    lines.append("Targets (this run; JMH targets: bench/jmh/run)")
+    lines.append(f"Targets (this run, against PgBouncer {meta.get('pgbouncer')}; medians of the rounds, "
+                 f"judged on >= {MIN_ROUNDS}; JMH targets: bench/jmh/run)")
     for c in checks:
         state = {True: "PASS", False: "FAIL", None: "n/a "}[c["pass"]]
-        lines.append(f"  [{state}] {c['target']:58} {c['shown']}")
+        lines.append(f"  [{state}] {c['target']:62} {c['shown']}")
+    if not_measured:
+        lines.append(f"  (not measured in this run: {len(not_measured)} targets, e.g. {not_measured[0]})")
     if meta.get("pgfleet_mode") == "session":
         lines.append("  (PgFleet in session mode: the targets are for transaction mode)")
+    if meta.get("worker_threads") not in (None, "default"):
+        lines.append(f"  (the judged target ran worker_threads = {meta.get('worker_threads')}, not the shipped "
+                     "defaults: these are not the issue's judgement)")
 
     summary = "\n".join(lines) + "\n"
     open(os.path.join(d, "summary.txt"), "w").write(summary)
     sys.stdout.write(summary)
 
+    for a in agg.values():
+        del a["by_round"]   # every run is in "runs"
     json.dump({"meta": meta, "results": list(agg.values()), "memory": mem, "targets": checks, "runs": rows},
               open(os.path.join(d, "results.json"), "w"), indent=1)
     with open(os.path.join(d, "results.csv"), "w", newline="") as fh:
         cols = ["workload", "group", "protocol", "clients", "target", "mode", "rounds", "tps", "p50_ms", "p99_ms",
                 "cpu_us_per_tx", "tps_vs_pgbouncer", "tps_vs_direct", "p50_vs_pgbouncer", "cpu_vs_pgbouncer",
-                "failed", "nonzero_exit"]
+                "tps_vs_pgbouncer_worst", "cpu_vs_pgbouncer_worst", "failed", "nonzero_exit"]
         wr = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         wr.writeheader()
         for a in agg.values():
@@ -302,12 +394,14 @@ def report(d):
 def write_plot(d, meta, agg):
     """tps.dat (select-only TPS by client count) and tps.gp, a gnuplot script for tps.png with one
     panel per protocol and a line per target that has data."""
-    def loops(n):
-        return f"PgFleet, {n} event loop{'s' if n != 1 else ''}" if n else "PgFleet"
-
-    targets = [("direct", "direct PostgreSQL", 7, "#7b3294"), ("pgbouncer", "PgBouncer", 5, "#008837"),
-               ("pgfleet", loops(meta.get("worker_threads")), 9, "#e66101"),
-               ("pgfleet-cores", loops(meta.get("second_loops")), 11, "#b35806")]
+    pgb = f"PgBouncer {meta.get('pgbouncer') or ''}".strip()
+    targets = [("direct", "direct PostgreSQL", 7, "#7b3294"), ("pgbouncer", pgb, 5, "#008837"),
+               ("pgbouncer-1.18", f"PgBouncer {meta.get('pgbouncer_118') or '1.18'}", 4, "#a6dba0"),
+               ("pgfleet", loops_label(meta, "pgfleet"), 9, "#e66101")]
+    colors = ["#b35806", "#fdb863", "#5e3c99", "#2166ac"]
+    variants = sorted({a["target"] for a in agg.values() if is_variant(a["target"])}, key=target_rank)
+    for i, t in enumerate(variants):
+        targets.append((t, loops_label(meta, t), 11 + i, colors[i % len(colors)]))
     panels = []
     with open(os.path.join(d, "tps.dat"), "w") as fh:
         block = 0
@@ -360,10 +454,12 @@ def main():
         record(sys.argv[2:])
     elif cmd == "memory":
         memory(sys.argv[2:])
+    elif cmd == "meta":
+        write_meta(sys.argv[2:])
     elif cmd == "report":
         report(sys.argv[2])
     else:
-        sys.exit("usage: results.py record|memory|report ...")
+        sys.exit("usage: results.py record|memory|meta|report ...")
 
 
 if __name__ == "__main__":
