@@ -3,7 +3,6 @@ package dev.pgfleet.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pgfleet.shared.auth.Md5Auth;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import dev.pgfleet.shared.protocol.PgProtocol;
 import dev.pgfleet.testkit.TestUsers;
@@ -12,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -87,25 +85,10 @@ class BadInputTest {
     }
   }
 
-  /** Logs in as the md5 user with a bare socket; returns after ReadyForQuery. */
-  private static void md5Login(RawClient raw) throws IOException {
-    raw.startup(TestUsers.MD5_USER, TestUsers.DATABASE);
-    RawClient.Message req = raw.read();
-    assertEquals('R', req.type());
-    byte[] salt = Arrays.copyOfRange(req.body(), 4, 8);
-    String response = Md5Auth.md5Response(TestUsers.MD5_PASSWORD, TestUsers.MD5_USER, salt);
-    raw.send(b -> FrontendMessages.passwordMessage(b, response));
-    RawClient.Message m;
-    do {
-      m = raw.read();
-      assertTrue(m.type() != 'E', () -> "login failed");
-    } while (m.type() != 'Z');
-  }
-
   @Test
   void negativeLengthAfterLogin() throws IOException {
     try (RawClient raw = new RawClient(proxy.port)) {
-      md5Login(raw);
+      raw.md5Login();
       raw.send(new byte[] {'Q', (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xF0});
       assertFatal(raw, "08P01");
     }
@@ -114,7 +97,7 @@ class BadInputTest {
   @Test
   void oversizedMessageAfterLoginIsRefusedBeforeItArrives() throws IOException {
     try (RawClient raw = new RawClient(proxy.port)) {
-      md5Login(raw);
+      raw.md5Login();
       // Declares 1 GiB and sends only the header: the limit is checked on the header alone.
       raw.send(new byte[] {'Q', 0x40, 0, 0, 0});
       assertFatal(raw, "08P01");
@@ -175,7 +158,7 @@ class BadInputTest {
     try (RawClient raw = new RawClient(proxy.port)) {
       raw.send(FrontendMessages::gssEncRequest);
       assertEquals('N', raw.readByte());
-      md5Login(raw);
+      raw.md5Login();
     }
   }
 
@@ -184,7 +167,7 @@ class BadInputTest {
     try (RawClient raw = new RawClient(proxy.port)) {
       raw.send(FrontendMessages::sslRequest);
       assertEquals('N', raw.readByte());
-      md5Login(raw);
+      raw.md5Login();
     }
   }
 

@@ -65,7 +65,7 @@ class PoolLimitsTest {
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
       try {
         java.util.concurrent.Future<?> gone = pool.submit(() -> leaver.createStatement().executeQuery("SELECT 2"));
-        Thread.sleep(300);   // the leaver waits for the connection
+        proxy.awaitWaiting(1);   // the leaver waits for the connection
         leaver.abort(pool);   // and drops its socket while waiting
         assertThrows(java.util.concurrent.ExecutionException.class, () -> gone.get(5, java.util.concurrent.TimeUnit.SECONDS));
         java.util.concurrent.Future<Integer> served = pool.submit(() -> {
@@ -74,7 +74,7 @@ class PoolLimitsTest {
             return rs.getInt(1);
           }
         });
-        Thread.sleep(300);   // the next client waits too
+        proxy.awaitWaiting(1);   // the leaver's wait is gone, the next client waits
         holder.commit();
         assertEquals(3, served.get(5, java.util.concurrent.TimeUnit.SECONDS));
         next.commit();
@@ -108,19 +108,7 @@ class PoolLimitsTest {
          Connection holder = proxy.connect(TestUsers.MD5_USER, TestUsers.MD5_PASSWORD);
          Connection next = proxy.connect(TestUsers.MD5_USER, TestUsers.MD5_PASSWORD);
          RawClient quitter = new RawClient(proxy.port)) {
-      quitter.startup(TestUsers.MD5_USER, TestUsers.DATABASE);
-      RawClient.Message challenge = quitter.read();
-      assertEquals('R', challenge.type());
-      byte[] salt = java.util.Arrays.copyOfRange(challenge.body(), 4, 8);
-      String response = dev.pgfleet.shared.auth.Md5Auth.md5Response(TestUsers.MD5_PASSWORD, TestUsers.MD5_USER, salt);
-      quitter.send(b -> {
-        b.writeByte('p').writeInt(4 + response.length() + 1);
-        b.writeBytes(response.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).writeByte(0);
-      });
-      RawClient.Message m;
-      while ((m = quitter.read()).type() != 'Z') {
-        assertTrue(m.type() != 'E', () -> "login failed");
-      }
+      quitter.md5Login();
       holder.setAutoCommit(false);
       holder.createStatement().execute("SELECT 1");   // holds the only server connection
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
@@ -130,14 +118,14 @@ class PoolLimitsTest {
           dev.pgfleet.shared.protocol.FrontendMessages.query(b, "SELECT pg_sleep(0.2)");
           b.writeByte('X').writeInt(4);
         });
-        Thread.sleep(300);
+        proxy.awaitWaiting(1);   // the quitter is first in line
         java.util.concurrent.Future<Integer> served = pool.submit(() -> {
           try (ResultSet rs = next.createStatement().executeQuery("SELECT 2")) {
             rs.next();
             return rs.getInt(1);
           }
         });
-        Thread.sleep(300);   // second in line
+        proxy.awaitWaiting(2);   // second in line
         holder.commit();
         assertEquals(2, served.get(5, java.util.concurrent.TimeUnit.SECONDS));
         assertTrue(quitter.closedByServer(), "the quitter's Terminate closed it");
@@ -157,19 +145,47 @@ class PoolLimitsTest {
     try (ProxyFixture proxy = ProxyFixture.start("transaction", 2, "idle_client_in_transaction_timeout = 300");
          Connection idle = proxy.connectScram(); Connection other = proxy.connectScram()) {
       idle.setAutoCommit(false);
-      idle.createStatement().execute("SELECT 1");
-      Thread.sleep(800);
+      int backend = backendPid(idle);
+      // Disconnected past the timeout: its server connection, mid-transaction, is closed with it.
+      awaitBackendGone(proxy, backend);
       SQLException e = assertThrows(SQLException.class, () -> idle.createStatement().executeQuery("SELECT 2"));
-      assertTrue("25P03".equals(e.getSQLState()) || e.getSQLState().startsWith("08"), e.getSQLState() + " " + e.getMessage());
+      assertEquals("25P03", e.getSQLState(), e.getMessage());
       try (ResultSet rs = other.createStatement().executeQuery("SELECT 4")) {
         rs.next();
         assertEquals(4, rs.getInt(1));
       }
-      // An idle client outside a transaction is left alone.
-      Thread.sleep(500);
+      // An idle client outside a transaction is left alone: while "other" sits idle, a second
+      // client idle in a transaction is disconnected, so the timeout has passed for both.
+      try (Connection second = proxy.connectScram()) {
+        second.setAutoCommit(false);
+        awaitBackendGone(proxy, backendPid(second));
+      }
       try (ResultSet rs = other.createStatement().executeQuery("SELECT 5")) {
         rs.next();
+        assertEquals(5, rs.getInt(1));
       }
+    }
+  }
+
+  private static int backendPid(Connection c) throws SQLException {
+    try (ResultSet rs = c.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  private static void awaitBackendGone(ProxyFixture proxy, int pid) throws Exception {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (true) {
+      try (Connection d = proxy.direct(); ResultSet rs = d.createStatement().executeQuery(
+        "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid)) {
+        rs.next();
+        if (rs.getInt(1) == 0) {
+          return;
+        }
+      }
+      assertTrue(System.currentTimeMillis() < deadline, "backend " + pid + " still there after 10 s");
+      Thread.sleep(50);
     }
   }
 
@@ -204,12 +220,14 @@ class PoolLimitsTest {
         rs.next();
         first = rs.getInt(1);
       }
-      Thread.sleep(1500);
+      // Past server_lifetime the connection is retired between transactions: a later
+      // transaction gets another backend (polled, with a deadline, instead of a fixed sleep).
+      long deadline = System.currentTimeMillis() + 10_000;
       int second;
-      try (ResultSet rs = c.createStatement().executeQuery("SELECT pg_backend_pid()")) {
-        rs.next();
-        second = rs.getInt(1);
-      }
+      do {
+        Thread.sleep(100);
+        second = backendPid(c);
+      } while (second == first && System.currentTimeMillis() < deadline);
       assertTrue(first != second, "the old server connection should have been retired");
     }
   }

@@ -161,6 +161,21 @@ final class ProxyFixture implements AutoCloseable {
   }
 
   /** Direct to the primary, bypassing PgFleet, to check what the server sees. */
+  /**
+   * Waits until exactly {@code n} clients wait for a server connection in this proxy's pools,
+   * so a test orders its clients by an event instead of a sleep; fails past the deadline.
+   */
+  void awaitWaiting(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    int now;
+    while ((now = runtime.pools().values().stream().mapToInt(ServerPool::waiting).sum()) != n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("expected " + n + " clients waiting for a server connection, " + now + " are");
+      }
+      Thread.sleep(5);
+    }
+  }
+
   Connection direct() throws SQLException {
     return primary.connectSuperuser(TestUsers.DATABASE);
   }

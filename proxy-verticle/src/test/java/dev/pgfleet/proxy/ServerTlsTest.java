@@ -45,7 +45,21 @@ class ServerTlsTest {
       c.createStatement().execute("ALTER SYSTEM SET ssl = on");
       c.createStatement().execute("SELECT pg_reload_conf()");
     }
-    Thread.sleep(300);
+    // The reload is asynchronous: wait until new sessions see ssl = on.
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (true) {
+      try (Connection c = tlsServer.connectSuperuser("postgres");
+           java.sql.ResultSet rs = c.createStatement().executeQuery("SHOW ssl")) {
+        rs.next();
+        if ("on".equals(rs.getString(1))) {
+          break;
+        }
+      }
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("ssl still off 10 s after pg_reload_conf()");
+      }
+      Thread.sleep(20);
+    }
   }
 
   @AfterAll

@@ -112,6 +112,33 @@ class SessionIsolationTest {
   }
 
   /**
+   * An unnamed statement parsed in one transaction and run in a later one (Parse + Sync, then
+   * Bind + Execute + Sync, as vertx-pg-client does by default): its SET takes effect when it runs,
+   * on whatever server connection that transaction got, so that is when it must be tracked.
+   */
+  @Test
+  void anUnnamedStatementRunInALaterTransactionIsTracked() throws Exception {
+    try (ProxyFixture proxy = ProxyFixture.startOneLoop("transaction", 1, null);
+         WireSession a = login(proxy); WireSession b = login(proxy)) {
+      assertSameServerConnection(a, b);
+      String[] forms = {"SET app.tenant = 'a'", "SELECT set_config('app.tenant', 'a', false)"};
+      for (int i = 0; i < 200; i++) {
+        String sql = forms[i % forms.length];
+        assertNull(a.simple("SET app.tenant = 'z'").error());
+        assertNull(a.parseUnnamed(sql).error(), sql);
+        // B's transaction between A's Parse and A's Bind (its Query also destroys the server's
+        // unnamed statement, so PgFleet parses A's again for the Bind).
+        assertTrue(unset(tenant(b)));
+        assertNull(a.bindUnnamed().error(), sql);
+        String seenByB = tenant(b);
+        assertTrue(unset(seenByB), "round " + i + ", " + sql + ": client B sees app.tenant = '" + seenByB + "'");
+        assertEquals("a", tenant(a), "round " + i + ", " + sql + ": client A's own value");
+      }
+      assertSameServerConnection(a, b);
+    }
+  }
+
+  /**
    * A function that sets a setting inside is invisible to PgFleet; server_reset_query_always
    * (PgBouncer's) resets the server connection after every transaction, so it cannot leak.
    */

@@ -57,7 +57,7 @@ class SessionPoolTest {
           throw new RuntimeException(e);
         }
       });
-      Thread.sleep(700);
+      proxy.awaitWaiting(1);   // the 21st logged in and waits for a server connection
       assertFalse(twentyFirst.isDone(), "the 21st client must wait for a server connection");
       assertEquals(20, serverConnections());
       held.remove(0).close();

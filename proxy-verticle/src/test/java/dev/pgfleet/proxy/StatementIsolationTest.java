@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pgfleet.shared.auth.Md5Auth;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import dev.pgfleet.testkit.TestPostgres;
 import dev.pgfleet.testkit.TestUsers;
@@ -162,17 +161,7 @@ class StatementIsolationTest {
   /** A raw client logged in as the md5 user (PgFleet or the server: both ask md5 for it). */
   static RawClient login(int port) throws IOException {
     RawClient raw = new RawClient(port);
-    raw.startup(TestUsers.MD5_USER, TestUsers.DATABASE);
-    RawClient.Message req = raw.read();
-    assertEquals('R', req.type());
-    byte[] salt = Arrays.copyOfRange(req.body(), 4, 8);
-    String response = Md5Auth.md5Response(TestUsers.MD5_PASSWORD, TestUsers.MD5_USER, salt);
-    raw.send(b -> FrontendMessages.passwordMessage(b, response));
-    RawClient.Message m;
-    do {
-      m = raw.read();
-      assertTrue(m.type() != 'E', () -> "login failed");
-    } while (m.type() != 'Z');
+    raw.md5Login();
     return raw;
   }
 

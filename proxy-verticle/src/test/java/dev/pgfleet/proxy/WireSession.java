@@ -79,22 +79,41 @@ final class WireSession implements AutoCloseable {
   Result extended(String sql, String... params) throws IOException {
     raw.send(b -> {
       ExtendedMessages.parse(b, "", sql, new byte[2]);
-      int at = b.writerIndex();
-      b.writeByte('B').writeInt(0);
-      b.writeByte(0).writeByte(0);   // unnamed portal, unnamed statement
-      b.writeShort(0);               // parameter formats: all text
-      b.writeShort(params.length);
-      for (String p : params) {
-        byte[] v = p.getBytes(StandardCharsets.UTF_8);
-        b.writeInt(v.length).writeBytes(v);
-      }
-      b.writeShort(0);               // result formats: all text
-      b.setInt(at + 1, b.writerIndex() - at - 1);
-      b.writeByte('D').writeInt(6).writeByte('P').writeByte(0);
-      b.writeByte('E').writeInt(9).writeByte(0).writeInt(0);
+      bindExecuteSync(b, params);
+    });
+    return readResult();
+  }
+
+  /** Parse (unnamed) and Sync alone: the statement is to be run by a later batch. */
+  Result parseUnnamed(String sql) throws IOException {
+    raw.send(b -> {
+      ExtendedMessages.parse(b, "", sql, new byte[2]);
       FrontendMessages.sync(b);
     });
     return readResult();
+  }
+
+  /** Bind of the unnamed statement with text parameters, Describe portal, Execute, Sync. */
+  Result bindUnnamed(String... params) throws IOException {
+    raw.send(b -> bindExecuteSync(b, params));
+    return readResult();
+  }
+
+  private static void bindExecuteSync(ByteBuf b, String... params) {
+    int at = b.writerIndex();
+    b.writeByte('B').writeInt(0);
+    b.writeByte(0).writeByte(0);   // unnamed portal, unnamed statement
+    b.writeShort(0);               // parameter formats: all text
+    b.writeShort(params.length);
+    for (String p : params) {
+      byte[] v = p.getBytes(StandardCharsets.UTF_8);
+      b.writeInt(v.length).writeBytes(v);
+    }
+    b.writeShort(0);               // result formats: all text
+    b.setInt(at + 1, b.writerIndex() - at - 1);
+    b.writeByte('D').writeInt(6).writeByte('P').writeByte(0);
+    b.writeByte('E').writeInt(9).writeByte(0).writeInt(0);
+    FrontendMessages.sync(b);
   }
 
   /** Reads up to ReadyForQuery. */
