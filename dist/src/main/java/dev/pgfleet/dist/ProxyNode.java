@@ -71,9 +71,24 @@ public final class ProxyNode {
         return new ProxyNode(vertx, runtime, general);
     }
 
-    /** {@code worker_threads}, capped at Vert.x's default pool size (2 x cores): more loops than cores only contend. */
+    /**
+     * {@code worker_threads}, capped at Vert.x's default pool size (2 x cores): more loops than
+     * cores only contend. Unset (0): half the cores this JVM may use (at least one), read from
+     * {@code availableProcessors}, which follows the container's CPU limit (cgroups). Why half:
+     * a loop's time is mostly the kernel's TCP work for its sockets, and the processes at the
+     * other end (PostgreSQL backends, clients, the kernel's softirqs) need cores too. Measured on 2
+     * cores shared with PostgreSQL (BENCHMARKS.md, issue 11): one loop spent about PgBouncer's CPU
+     * per transaction at 50 and 200 clients, two loops 1.1-1.4x, four (PgCat's default) 1.3-2x.
+     */
     static int eventLoops(int workerThreads) {
-        return Math.max(1, Math.min(workerThreads, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE));
+        return eventLoops(workerThreads, Runtime.getRuntime().availableProcessors());
+    }
+
+    static int eventLoops(int workerThreads, int cores) {
+        if (workerThreads <= 0) {
+            return Math.max(1, cores / 2);
+        }
+        return Math.max(1, Math.min(workerThreads, 2 * cores));
     }
 
     public String host() {

@@ -50,8 +50,18 @@ class PgFleetMainTest {
 
     @Test
     void eventLoopsFollowWorkerThreadsWithinBounds() {
-        assertEquals(1, ProxyNode.eventLoops(0));
         assertEquals(1, ProxyNode.eventLoops(1));
+        assertEquals(3, ProxyNode.eventLoops(3, 2));
+        assertEquals(4, ProxyNode.eventLoops(10_000, 2), "at most 2 x cores");
         assertTrue(ProxyNode.eventLoops(10_000) <= 2 * Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void unsetWorkerThreadsGiveHalfTheCores() {
+        assertEquals(1, ProxyNode.eventLoops(0, 1));
+        assertEquals(1, ProxyNode.eventLoops(0, 2));
+        assertEquals(1, ProxyNode.eventLoops(0, 3));
+        assertEquals(4, ProxyNode.eventLoops(0, 8));
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), ProxyNode.eventLoops(0));
     }
 }

@@ -39,8 +39,12 @@ final class Defaults {
     static final Duration HEALTHCHECK_DELAY = Duration.ofMillis(30_000);
     static final Duration SHUTDOWN_TIMEOUT = Duration.ofMillis(60_000);
     static final Duration BAN_TIME = Duration.ofSeconds(60);
-    /** PgCat: 4 (the example file sets 5, its comment says "4 by default"). */
-    static final int WORKER_THREADS = 4;
+    /**
+     * Unset: the event loop count follows the cores PgFleet may use (see ProxyNode.eventLoops).
+     * PgCat's 4 is not taken: measured on 2 cores, 4 loops cost 1.3-2x PgBouncer's CPU per
+     * transaction, 1 loop about the same as PgBouncer (BENCHMARKS.md, issue 11).
+     */
+    static final int WORKER_THREADS = 0;
     /** PgCat's keepalives "should detect a dead connection within 30 seconds": 5 s, 5 probes, 5 s. */
     static final Duration TCP_KEEPALIVES_IDLE = Duration.ofSeconds(5);
     static final int TCP_KEEPALIVES_COUNT = 5;

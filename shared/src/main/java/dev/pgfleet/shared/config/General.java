@@ -33,6 +33,7 @@ import java.util.Optional;
  * @param authType                       client authentication (PgFleet addition)
  * @param maxMessageSize                 largest protocol message accepted, bytes (PgFleet addition)
  * @param maxClientConn                  client connections accepted per process (PgFleet addition)
+ * @param workerThreads                  event loops; 0 (unset) = by the cores PgFleet may use (dist's ProxyNode)
  * @param serverResetQuery               run on a session-mode server connection before reuse (PgFleet addition)
  * @param serverResetQueryAlways         run serverResetQuery after every transaction in transaction mode
  *                                       too (PgBouncer's server_reset_query_always)

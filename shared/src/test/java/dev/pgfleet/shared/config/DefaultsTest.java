@@ -44,7 +44,7 @@ class DefaultsTest {
         assertEquals(Duration.ofMillis(30_000), g.healthcheckDelay());
         assertEquals(Duration.ofMillis(60_000), g.shutdownTimeout());
         assertEquals(Duration.ofSeconds(60), g.banTime());
-        assertEquals(4, g.workerThreads());
+        assertEquals(0, g.workerThreads(), "unset: by the cores (dist)");
         assertEquals(Duration.ofSeconds(5), g.tcpKeepalivesIdle());
         assertEquals(5, g.tcpKeepalivesCount());
         assertEquals(Duration.ofSeconds(5), g.tcpKeepalivesInterval());
