@@ -78,7 +78,8 @@ public final class ProxyNode {
      * a loop's time is mostly the kernel's TCP work for its sockets, and the processes at the
      * other end (PostgreSQL backends, clients, the kernel's softirqs) need cores too. Measured on 2
      * cores shared with PostgreSQL (BENCHMARKS.md, issue 11): one loop spent about PgBouncer's CPU
-     * per transaction at 50 and 200 clients, two loops 1.1-1.4x, four (PgCat's default) 1.3-2x.
+     * per transaction at 50 clients (0.85-0.93x) and the most throughput at 200; two loops
+     * 0.96-1.22x its CPU, four (PgCat's default, PgFleet's until then) 1.03-1.65x.
      */
     static int eventLoops(int workerThreads) {
         return eventLoops(workerThreads, Runtime.getRuntime().availableProcessors());

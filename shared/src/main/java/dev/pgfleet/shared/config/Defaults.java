@@ -41,8 +41,8 @@ final class Defaults {
     static final Duration BAN_TIME = Duration.ofSeconds(60);
     /**
      * Unset: the event loop count follows the cores PgFleet may use (see ProxyNode.eventLoops).
-     * PgCat's 4 is not taken: measured on 2 cores, 4 loops cost 1.3-2x PgBouncer's CPU per
-     * transaction, 1 loop about the same as PgBouncer (BENCHMARKS.md, issue 11).
+     * PgCat's 4 is not taken: measured on 2 cores, 4 loops cost 1.03-1.65x PgBouncer's CPU per
+     * transaction at 50 clients, 1 loop 0.85-0.93x (BENCHMARKS.md, issue 11).
      */
     static final int WORKER_THREADS = 0;
     /** PgCat's keepalives "should detect a dead connection within 30 seconds": 5 s, 5 probes, 5 s. */
