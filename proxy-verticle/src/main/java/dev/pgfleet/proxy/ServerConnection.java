@@ -90,7 +90,6 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
   private final ServerTarget target;
   private final MessageFramer framer;
   private final Map<String, String> parameters = new HashMap<>();
-  /** Settings PgFleet or its clients made on this connection (lower-case names). */
   /** The session settings this connection has (immutable; replaced whole, compared by reference first). */
   private Map<String, String> applied = Map.of();
   /** Server-side prepared statement names, least recently used first. */

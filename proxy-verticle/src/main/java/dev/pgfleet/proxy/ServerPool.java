@@ -175,7 +175,6 @@ final class ServerPool {
     }
   }
 
-  /** What a server of this pool reported at login, or null before the first connection. */
   /**
    * How this pool's servers report a setting given as a startup value ("datestyle\0ISO" ->
    * "ISO, MDY"), learnt from connections that applied it: a transaction-mode client is greeted
@@ -194,6 +193,7 @@ final class ServerPool {
     }
   }
 
+  /** What a server of this pool reported at login, or null before the first connection. */
   Map<String, String> serverParameters() {
     return serverParameters;
   }

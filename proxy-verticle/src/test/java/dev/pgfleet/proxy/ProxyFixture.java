@@ -160,7 +160,6 @@ final class ProxyFixture implements AutoCloseable {
     return connect(TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD);
   }
 
-  /** Direct to the primary, bypassing PgFleet, to check what the server sees. */
   /**
    * Waits until exactly {@code n} clients wait for a server connection in this proxy's pools,
    * so a test orders its clients by an event instead of a sleep; fails past the deadline.
@@ -176,6 +175,7 @@ final class ProxyFixture implements AutoCloseable {
     }
   }
 
+  /** Direct to the primary, bypassing PgFleet, to check what the server sees. */
   Connection direct() throws SQLException {
     return primary.connectSuperuser(TestUsers.DATABASE);
   }
