@@ -35,37 +35,37 @@ class ClientTlsLoopsTest {
   }
 
   @Test
-  void concurrentTlsLoginsWithPgjdbcAndPsql() throws Exception {
+  void concurrentTlsLoginsWithPgjdbc() throws Exception {
+    assertAllSecure("pgjdbc TLS logins (sslmode=require)", ClientTlsLoopsTest::pgjdbc, "secure"::equals);
+  }
+
+  /** psql's default sslmode is prefer: SSLRequest first, and it must get a working 'S'. */
+  @Test
+  void concurrentTlsLoginsWithPsql() throws Exception {
+    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")),
+      "psql is not installed (Debian's postgresql-client); the pgjdbc test covers the same TLS path");
+    assertAllSecure("psql logins (sslmode=prefer)", ClientTlsLoopsTest::psql, r -> r.contains("SSL connection"));
+  }
+
+  /** LOGINS concurrent logins through 4 proxy verticles (event loops), each of which must end secure. */
+  private static void assertAllSecure(String what, java.util.function.Function<ProxyFixture, String> login,
+                                      java.util.function.Predicate<String> secure) throws Exception {
     SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
     try (ProxyFixture proxy = ProxyFixture.startInstances("transaction", 10, tlsGeneral(cert), 4)) {
       ExecutorService pool = Executors.newFixedThreadPool(20);
       try {
         List<Callable<String>> logins = new ArrayList<>();
         for (int i = 0; i < LOGINS; i++) {
-          logins.add(() -> pgjdbc(proxy));
+          logins.add(() -> login.apply(proxy));
         }
         List<String> failures = new ArrayList<>();
         for (Future<String> f : pool.invokeAll(logins)) {
           String r = f.get();
-          if (!"secure".equals(r)) {
+          if (!secure.test(r)) {
             failures.add(r);
           }
         }
-        assertEquals(List.of(), failures, failures.size() + " of " + LOGINS + " pgjdbc TLS logins failed");
-
-        // psql's default sslmode is prefer: SSLRequest first, and it must get a working 'S'.
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")), "psql is not installed");
-        List<Callable<String>> psqls = new ArrayList<>();
-        for (int i = 0; i < LOGINS; i++) {
-          psqls.add(() -> psql(proxy));
-        }
-        for (Future<String> f : pool.invokeAll(psqls)) {
-          String r = f.get();
-          if (!r.contains("SSL connection")) {
-            failures.add(r);
-          }
-        }
-        assertEquals(List.of(), failures, failures.size() + " of " + LOGINS + " psql logins (sslmode=prefer) failed");
+        assertEquals(List.of(), failures, failures.size() + " of " + LOGINS + " " + what + " failed");
       } finally {
         pool.shutdownNow();
       }
