@@ -462,12 +462,18 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     server.extendedSent();
     if (ExtendedMessages.firstNameEmpty(buf, offset)) {
       // Kept as sent, to parse again wherever a later Bind or Describe of it lands; what its SQL
-      // does to settings counts at its Binds, which may come in a later transaction.
-      byte[] message = new byte[length];
-      buf.getBytes(offset, message);
-      unnamed = new PreparedStatements.Unnamed(message, sessionEffects(buf));
-      server.unnamed(unnamed);
-      requests.add(RequestQueue.PARSE, false, unnamed);
+      // does to settings counts at its Binds, which may come in a later transaction. A client that
+      // parses the same message again (a driver's unnamed statement per execution) keeps the one
+      // it has: no copy, no allocation, and a connection holding it holds the same statement.
+      PreparedStatements.Unnamed u = unnamed;
+      if (u == null || !u.sameMessage(buf, offset, length)) {
+        byte[] message = new byte[length];
+        buf.getBytes(offset, message);
+        u = new PreparedStatements.Unnamed(message, sessionEffects(buf));
+        unnamed = u;
+      }
+      server.unnamed(u);
+      requests.add(RequestQueue.PARSE, false, u);
       return MessageFramer.FORWARD;
     }
     ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);

@@ -115,7 +115,8 @@ final class PreparedStatements {
    * A client's unnamed statement in transaction mode: its Parse message as the client sent
    * it, to parse again on whatever server connection its Bind or Describe lands on.
    * Compared by identity: a server connection knows which one it holds (see
-   * ServerConnection#unnamed), and every Parse("") makes a new one.
+   * ServerConnection#unnamed); a Parse("") makes a new one unless its bytes are the client's
+   * current one's, which then stands for it (the same text and parameter types).
    */
   static final class Unnamed {
     private final byte[] parse;
@@ -129,6 +130,19 @@ final class PreparedStatements {
 
     byte[] parse() {
       return parse;
+    }
+
+    /** Whether {@code buf[offset, offset + length)} is this Parse message, byte for byte. */
+    boolean sameMessage(io.netty.buffer.ByteBuf buf, int offset, int length) {
+      if (length != parse.length) {
+        return false;
+      }
+      for (int i = 0; i < length; i++) {
+        if (buf.getByte(offset + i) != parse[i]) {
+          return false;
+        }
+      }
+      return true;
     }
 
     dev.pgfleet.router.SessionCommands.Effects sessionEffects() {
