@@ -1,0 +1,41 @@
+package dev.pgfleet.shared.admin;
+
+/**
+ * Event-bus addresses of the control plane, one per command family. Each takes an
+ * {@link AdminRequest} as a JsonObject ({@link AdminRequest#toJson}) and answers with an
+ * {@link AdminReply} as a JsonObject ({@link AdminReply#toJson}); a command that fails is a reply
+ * with a SQLSTATE, never a failed message, so that the console can show PostgreSQL's error.
+ *
+ * <p>Standalone, each address has one consumer in the process (a local consumer). The fleet
+ * issue publishes the same requests to every member and collects one reply per member, so a
+ * reply names what this instance did and never assumes it is alone.
+ */
+public final class AdminBus {
+
+    /**
+     * The proxy (every pool of this instance). Commands: {@code STATS} (data: a
+     * {@link ProxyStats} as JSON), {@code PAUSE [db]}, {@code RESUME [db]}, {@code SUSPEND},
+     * {@code RECONNECT [db]}, {@code KILL db}, {@code KILL_CLIENT id}, {@code WAIT_CLOSE [db]},
+     * {@code DISABLE db}, {@code ENABLE db}, {@code SHUTDOWN [WAIT_FOR_SERVERS|WAIT_FOR_CLIENTS]}.
+     * Arguments are the words after the command, as the console read them (identifiers already
+     * unquoted). PAUSE and WAIT_CLOSE reply once done (all transactions ended, all server
+     * connections closed), as PgBouncer's console returns then.
+     */
+    public static final String PROXY = "pgfleet.admin.proxy";
+
+    /**
+     * Health and bans. Commands: {@code BAN host:port [seconds]}, {@code UNBAN host:port},
+     * {@code BANS} (data: {@code {"rows": [...]}}), {@code HEALTH} (data: {@code {"rows": [...]}}).
+     */
+    public static final String HEALTH = "pgfleet.admin.health";
+
+    /**
+     * The configuration's owner. Commands: {@code RELOAD}, {@code SET key value},
+     * {@code CONFIG} (data: {@code {"rows": [{"key","value","default","changeable","source"}...]}}).
+     * RELOAD's reply says what changed, what needs a restart, or why the file was refused.
+     */
+    public static final String CONFIG = "pgfleet.admin.config";
+
+    private AdminBus() {
+    }
+}
