@@ -3,6 +3,7 @@ package dev.pgfleet.dist;
 import dev.pgfleet.health.HealthVerticle;
 import dev.pgfleet.health.LocalBanRegistry;
 import dev.pgfleet.proxy.ProxyRuntime;
+import dev.pgfleet.router.RouterVerticle;
 import dev.pgfleet.shared.config.General;
 import dev.pgfleet.shared.config.PgFleetConfig;
 import dev.pgfleet.shared.health.BanRegistry;
@@ -14,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One standalone PgFleet process: a Vert.x instance with the health verticle and one proxy
- * verticle per event loop, sharing one ban registry. (Clustered boot, with Hazelcast, comes
+ * One standalone PgFleet process: a Vert.x instance with the health verticle, the router
+ * verticle and one proxy verticle per event loop (deployed in that order), sharing one ban
+ * registry. (Clustered boot, with Hazelcast, comes
  * later; it will differ in how Vert.x is built and in the registry, a cluster-wide one.)
  */
 public final class ProxyNode {
@@ -39,7 +41,7 @@ public final class ProxyNode {
 
     /**
      * Boots Vert.x, deploys the health verticle (its first probe round done, at most
-     * healthcheck_timeout), then the proxy; returns once the port is bound. Health first, so the
+     * healthcheck_timeout), the router, then the proxy; returns once the port is bound. Health first, so the
      * first client is routed by what the servers are now (which one is primary, which replicas
      * answer), not by the configuration alone.
      *
@@ -60,6 +62,9 @@ public final class ProxyNode {
         try {
             Futures.await(vertx.deployVerticle(new HealthVerticle(config, bans)), DEPLOY_TIMEOUT,
                     "starting the health checks");
+            // The router builds the routing table from the configuration and the first snapshot;
+            // the proxy takes it at start and every new one after.
+            Futures.await(vertx.deployVerticle(new RouterVerticle(config)), DEPLOY_TIMEOUT, "starting the router");
             Futures.await(runtime.deploy(vertx, loops), DEPLOY_TIMEOUT,
                     "starting the proxy on " + general.host() + ":" + general.port());
         } catch (RuntimeException e) {

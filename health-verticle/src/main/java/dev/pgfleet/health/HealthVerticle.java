@@ -1,5 +1,7 @@
 package dev.pgfleet.health;
 
+import dev.pgfleet.shared.config.ConfigBus;
+import dev.pgfleet.shared.config.ConfigEpoch;
 import dev.pgfleet.shared.config.PgFleetConfig;
 import dev.pgfleet.shared.config.PoolConfig;
 import dev.pgfleet.shared.config.ServerConfig;
@@ -89,6 +91,9 @@ public final class HealthVerticle extends VerticleBase {
     // Owned by this verticle's context.
     private boolean codecRegistered;
     private MessageConsumer<Void> currentConsumer;
+    private MessageConsumer<ConfigEpoch> configConsumer;
+    /** The newest epoch taken from {@link ConfigBus#APPLIED}; the constructor's configuration counts as 1. */
+    private long configEpoch = 1;
     private final Map<ProbeTarget, ServerProbe> probes = new HashMap<>();
     private final Map<ServerKey, LagHistory> histories = new HashMap<>();
     private final Map<String, ServerKey> lastPrimaries = new HashMap<>();
@@ -126,7 +131,16 @@ public final class HealthVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         codecRegistered = HealthSnapshotCodec.register(vertx.eventBus());
+        ConfigBus.register(vertx.eventBus());
         bans.addListener(banListener);
+        // A reload: the next round (now) probes the new server set; a server it adds is in no
+        // snapshot (so serves no reads) until it has been probed.
+        configConsumer = vertx.eventBus().<ConfigEpoch>localConsumer(ConfigBus.APPLIED, m -> {
+            if (m.body().epoch() > configEpoch) {
+                configEpoch = m.body().epoch();
+                updateConfig(m.body().config());
+            }
+        });
         // Local: in a fleet each instance answers for itself (its bans are the fleet's already).
         currentConsumer = vertx.eventBus().<Void>localConsumer(HealthBus.CURRENT, m -> m.reply(current));
         return currentConsumer.completion().compose(v -> round());
@@ -139,6 +153,9 @@ public final class HealthVerticle extends VerticleBase {
         bans.removeListener(banListener);
         if (currentConsumer != null) {
             currentConsumer.unregister();
+        }
+        if (configConsumer != null) {
+            configConsumer.unregister();
         }
         if (codecRegistered) {
             vertx.eventBus().unregisterDefaultCodec(HealthSnapshot.class);

@@ -308,8 +308,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       if (answered != -1) {
         return answered;
       }
-      pool = routing.splitting || roleOverride != null ? routing.pick(routeFor(type, buf, offset, length),
-        primaryReadsOverride != null ? primaryReadsOverride : routing.primaryReads) : routing.primary;
+      PoolRouting.View route = routing.view;   // the newest table's, read once per transaction
+      pool = route.splitting || roleOverride != null ? route.pick(routeFor(type, buf, offset, length),
+        primaryReadsOverride != null ? primaryReadsOverride : route.primaryReads) : route.primary;
       acquireForTransaction();
       if (server == null || waiting || discardToSync) {
         // Not at once (the common case when the pool has an idle connection on this loop
@@ -882,7 +883,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       case SHOW_SERVER_ROLE -> reply = new LocalReply("SHOW", "server_role",
         roleOverride == null ? "auto" : roleOverride.name().toLowerCase(java.util.Locale.ROOT));
       case SHOW_PRIMARY_READS -> reply = new LocalReply("SHOW", "primary_reads",
-        (primaryReadsOverride != null ? primaryReadsOverride : routing.primaryReads) ? "on" : "off");
+        (primaryReadsOverride != null ? primaryReadsOverride : routing.view.primaryReads) ? "on" : "off");
       case INVALID -> {
         PgException e = new PgException("22023", cmd.value(), null, false);
         return query ? answerLocally(e, null) : refuseExtended(e);
@@ -1273,8 +1274,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * when a transaction starts.
    */
   private void connectServer() {
-    routing = runtime.routing(poolConfig, user);
-    pool = routing.primary;
+    PoolRouting r = runtime.routing(poolConfig.name(), user.username());
+    if (r == null || !r.sessionStarted()) {
+      // Removed by a reload while this client authenticated: as for a database that does not exist.
+      fatal(new PgException(SqlState.INVALID_CATALOG_NAME, "database \"" + startup.database() + "\" does not exist"));
+      return;
+    }
+    routing = r;
+    pool = routing.view.primary;
     mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
     settings = runtime.intern(SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis()));
     startupSettings = settings;
@@ -1297,8 +1304,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     // Greeted with what a server of the pool reported at login: the primary's, or, while it
     // has not been reached (down since PgFleet started), any other server's.
     Map<String, String> known = pool.serverParameters();
-    for (int i = 0; known == null && i < routing.servers.size(); i++) {
-      known = routing.servers.get(i).serverParameters();
+    List<ServerPool> servers = routing.view.servers;
+    for (int i = 0; known == null && i < servers.size(); i++) {
+      known = servers.get(i).serverParameters();
     }
     if (known != null && (knowsReportedValues(known) || pool.serverParameters() == null)) {
       greet(known);
@@ -1852,6 +1860,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     if (admitted) {
       runtime.clientGone();
+    }
+    if (routing != null) {
+      routing.sessionEnded();   // the last client of a pool a reload removed closes its server connections
     }
     runtime.sessionEnded(this);
   }

@@ -3,15 +3,19 @@ package dev.pgfleet.proxy;
 import dev.pgfleet.shared.auth.ScramServer;
 import dev.pgfleet.shared.auth.ScramVerifier;
 import dev.pgfleet.shared.auth.Md5Auth;
+import dev.pgfleet.shared.config.ConfigEpoch;
 import dev.pgfleet.shared.config.PgFleetConfig;
 import dev.pgfleet.shared.config.PoolConfig;
-import dev.pgfleet.shared.config.ServerConfig;
-import dev.pgfleet.shared.config.ServerRole;
-import dev.pgfleet.shared.config.ShardConfig;
 import dev.pgfleet.shared.config.UserConfig;
 import dev.pgfleet.shared.health.BanRegistry;
-import dev.pgfleet.shared.health.HealthBus;
 import dev.pgfleet.shared.health.HealthSnapshot;
+import dev.pgfleet.shared.routing.PoolRoute;
+import dev.pgfleet.shared.routing.RouterBus;
+import dev.pgfleet.shared.routing.RoutingTable;
+import dev.pgfleet.shared.routing.RoutingTableCodec;
+import dev.pgfleet.shared.routing.ServerRoute;
+import dev.pgfleet.shared.routing.ShardRoute;
+import dev.pgfleet.shared.routing.UserRoute;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -19,7 +23,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,23 +37,31 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the {@link ProxyVerticle} instances of one process share: the config, the server
- * pools, the cancel keys, the client count, the ban registry and the newest health snapshot.
+ * pools, the cancel keys, the client count, the ban registry and the newest routing table.
  * Touched on connect, checkout and checkin, never per message.
  *
- * <p>Health comes from the health verticle over the local event bus ({@link HealthBus}): each
- * snapshot is handed to every {@link PoolRouting}, which keeps what routing needs in a volatile
- * field. Without a health verticle nothing arrives and routing goes by the configuration, bans
- * (placed by the proxy itself on failed connects) still apply.
+ * <p>Routing comes from the router verticle over the local event bus ({@link RouterBus}): each
+ * table (a configuration epoch, a health change) is applied once here, on the consumer's thread:
+ * every {@link PoolRouting} swaps its view, server pools are made, resized or retired, and the
+ * configuration logins read becomes the table's. Without a router verticle the proxy routes by
+ * the configuration it was made with (a table built once, no reload, no health); bans placed by
+ * the proxy itself on failed connects still apply.
  */
 public final class ProxyRuntime {
 
-  private final PgFleetConfig config;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProxyRuntime.class);
+
+  /** The newest table's (logins, [general]); the first one until the first table. */
+  private volatile PgFleetConfig config;
   private final BanRegistry bans;
-  private volatile HealthSnapshot health = HealthSnapshot.EMPTY;
-  private MessageConsumer<HealthSnapshot> healthConsumer;
+  private volatile RoutingTable table;
+  private MessageConsumer<RoutingTable> tableConsumer;
   private final CancelRegistry cancels = new CancelRegistry();
   private final Map<String, ServerPool> pools = new ConcurrentHashMap<>();
+  /** The (database, user) routings of the newest table. */
   private final Map<String, PoolRouting> routings = new ConcurrentHashMap<>();
+  /** Removed by a reload, still used by sessions logged in before. Guarded by this. */
+  private final Map<String, PoolRouting> retiring = new java.util.HashMap<>();
   /** One classifier (and its bounded cache) for every event loop. */
   private final dev.pgfleet.router.QueryClassifier classifier = dev.pgfleet.router.QueryClassifier.create();
   private final Map<String, ScramVerifier> verifiers = new ConcurrentHashMap<>();
@@ -55,7 +69,7 @@ public final class ProxyRuntime {
   private final AtomicInteger clients = new AtomicInteger();
   private final List<ProxyVerticle> verticles = new CopyOnWriteArrayList<>();
   private volatile boolean shuttingDown;
-  private final long queryWaitTimeoutMillis;
+  private volatile long queryWaitTimeoutMillis;
   private final Map<Map<String, String>, Map<String, String>> settingsInterned = new ConcurrentHashMap<>();
   private static final int MAX_INTERNED_SETTINGS = 10_000;
 
@@ -71,7 +85,25 @@ public final class ProxyRuntime {
     this.bans = Objects.requireNonNull(bans, "bans");
     this.queryWaitTimeoutMillis = config.general().queryWaitTimeout().toMillis();
     // SCRAM verifiers of configured plaintext passwords: PBKDF2 once here, not per login.
-    for (PoolConfig pool : config.pools().values()) {
+    ensureVerifiers(config);
+  }
+
+  /** Whether some password of {@code c} has no verifier yet (PBKDF2 to run before its table applies). */
+  private boolean needsVerifiers(PgFleetConfig c) {
+    for (PoolConfig pool : c.pools().values()) {
+      for (UserConfig user : pool.users()) {
+        String secret = user.password();
+        if (secret != null && !Md5Auth.isMd5Hash(secret) && !verifiers.containsKey(user.username() + '\0' + secret)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Computes the verifiers {@code c} needs (PBKDF2, ~4096 iterations each: not on an event loop). */
+  private void ensureVerifiers(PgFleetConfig c) {
+    for (PoolConfig pool : c.pools().values()) {
       for (UserConfig user : pool.users()) {
         verifiers.computeIfAbsent(user.username() + '\0' + user.password(), k -> verifierOf(user));
       }
@@ -87,32 +119,131 @@ public final class ProxyRuntime {
   }
 
   /**
-   * Subscribes to health snapshots, takes the newest one if a health verticle runs (deploy it
-   * first), then deploys one {@link ProxyVerticle} per event loop sharing the listening port.
+   * Subscribes to routing tables, takes the newest one if a router verticle runs (deploy health,
+   * then the router, first), then deploys one {@link ProxyVerticle} per event loop sharing the
+   * listening port.
    */
   public Future<String> deploy(Vertx vertx, int instances) {
-    // Local: a fleet's other instances publish their own snapshots, and route by their own.
-    healthConsumer = vertx.eventBus().localConsumer(HealthBus.SNAPSHOTS, m -> health(m.body()));
-    return healthConsumer.completion()
-      .compose(v -> vertx.eventBus().<HealthSnapshot>request(HealthBus.CURRENT, null)
-        .map(Message::body)
-        .otherwise(HealthSnapshot.EMPTY))   // no health verticle: routing by the configuration
+    RoutingTableCodec.register(vertx.eventBus());
+    // Local: a fleet's other instances publish their own tables, and route by their own.
+    tableConsumer = vertx.eventBus().localConsumer(RouterBus.TABLE, m -> received(vertx, m.body()));
+    return tableConsumer.completion()
+      .compose(v -> vertx.eventBus().<RoutingTable>request(RouterBus.CURRENT, null).map(Message::body))
+      .otherwise(err -> null)
       .compose(current -> {
-        health(current);
-        createPools();
+        if (current == null) {
+          log.warn("no router verticle answered on {}: routing by the configuration alone (no reload, no health)",
+            RouterBus.CURRENT);
+          current = dev.pgfleet.router.RoutingTables.build(1, new ConfigEpoch(1, config, Instant.now()),
+            HealthSnapshot.EMPTY, null, Instant.now());
+        }
+        RoutingTable first = current;
+        return vertx.executeBlocking(() -> {
+          ensureVerifiers(first.config());
+          return first;
+        });
+      })
+      .compose(first -> {
+        table(first);
         return vertx.deployVerticle(() -> new ProxyVerticle(this), new DeploymentOptions().setInstances(instances));
       });
   }
 
-  /** A new snapshot: kept, and handed to every routing (each keeps only newer ones). */
-  synchronized void health(HealthSnapshot snapshot) {
-    if (snapshot.version() < health.version()) {
+  /**
+   * A table from the router. New passwords get their SCRAM verifiers off the event loop first
+   * (PBKDF2); the ordered blocking tasks keep tables in order, and {@link #table} drops one older
+   * than what it applied.
+   */
+  private void received(Vertx vertx, RoutingTable t) {
+    if (t.config() == null) {
+      return;   // from the wire (not possible with a local consumer): no logins in it
+    }
+    if (!needsVerifiers(t.config())) {
+      table(t);
       return;
     }
-    health = snapshot;
-    for (PoolRouting r : routings.values()) {
-      r.apply(snapshot);
+    vertx.executeBlocking(() -> {
+      ensureVerifiers(t.config());
+      return t;
+    }, true).onSuccess(this::table).onFailure(err -> log.error("routing table {} not applied", t.version(), err));
+  }
+
+  /**
+   * Applies a table: every (database, user) of it gets its routing (made, or updated in place:
+   * its server pools resized, a changed password for new logins), servers no longer listed are
+   * retired (their connections close as their transactions end), pools and users no longer
+   * listed stop taking logins and close when their clients have left; then logins see the
+   * table's configuration. Older tables than the one applied change nothing. Any thread.
+   */
+  synchronized void table(RoutingTable t) {
+    RoutingTable before = table;
+    if (t.config() == null || (before != null && t.version() <= before.version())) {
+      return;
     }
+    PgFleetConfig c = t.config();
+    ensureVerifiers(c);   // at once when received() did it already
+    Set<String> listed = new HashSet<>();
+    for (PoolRoute p : t.pools().values()) {
+      PoolConfig pc = c.pools().get(p.name());
+      ShardRoute shard = p.shards().get(0);
+      for (UserRoute u : p.users()) {
+        UserConfig uc = pc.user(u.username()).orElseThrow();
+        String key = p.name() + '\0' + u.username();
+        listed.add(key);
+        PoolRouting r = routings.get(key);
+        if (r == null) {
+          PoolRouting old = retiring.remove(key);
+          r = old != null && old.revive() ? old : new PoolRouting(p.name(), bans);
+          routings.put(key, r);
+        }
+        PoolRouting.View was = r.view;
+        List<ServerPool> servers = new ArrayList<>();
+        for (ServerRoute s : shard.servers()) {
+          servers.add(serverPool(p, u, uc, shard, s, c));
+        }
+        for (ServerPool gone : r.update(p, servers, c.general().banTime())) {
+          gone.retire(was != null && gone == was.primary);
+          pools.remove(key + '\0' + gone.server(), gone);
+        }
+      }
+    }
+    for (java.util.Iterator<Map.Entry<String, PoolRouting>> it = routings.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, PoolRouting> e = it.next();
+      if (!listed.contains(e.getKey())) {
+        it.remove();
+        retiring.put(e.getKey(), e.getValue());
+        log.info("{}: removed by configuration epoch {}: no new logins, closes when its clients leave",
+          e.getKey().replace('\0', '/'), t.configEpoch());
+        e.getValue().retire();
+      }
+    }
+    retiring.values().removeIf(PoolRouting::closed);
+    pools.values().removeIf(ServerPool::isClosed);
+    verifiers.keySet().retainAll(verifierKeys(c));
+    config = c;
+    long waitBefore = queryWaitTimeoutMillis;
+    queryWaitTimeoutMillis = c.general().queryWaitTimeout().toMillis();
+    table = t;
+    if (before != null && waitBefore != queryWaitTimeoutMillis) {
+      for (ProxyVerticle v : verticles) {
+        v.loopContext().runOnContext(x -> v.queryWaitTimeoutChanged());
+      }
+    }
+  }
+
+  private static Set<String> verifierKeys(PgFleetConfig c) {
+    Set<String> keys = new HashSet<>();
+    for (PoolConfig pool : c.pools().values()) {
+      for (UserConfig user : pool.users()) {
+        keys.add(user.username() + '\0' + user.password());
+      }
+    }
+    return keys;
+  }
+
+  /** The newest table applied; null before {@link #deploy}. */
+  public RoutingTable table() {
+    return table;
   }
 
   public PgFleetConfig config() {
@@ -209,55 +340,43 @@ public final class ProxyRuntime {
   }
 
   /**
-   * The routing of (database, user): a pool per server of shard 0 (any of them may become the
-   * primary: role auto, failover), the configured primary (else the first server) taking writes
-   * until a health snapshot names one.
+   * The routing of (database, user) in the newest table, or null when the table has none (a
+   * pool or user a reload removed since the client's login began: it gets 3D000).
    */
-  PoolRouting routing(PoolConfig pool, UserConfig user) {
-    PoolRouting routing = routings.computeIfAbsent(pool.name() + '\0' + user.username(), k -> {
-      ShardConfig shard = pool.shards().get(0);
-      List<ServerPool> servers = new ArrayList<>();
-      int configuredPrimary = -1;
-      for (ServerConfig s : shard.servers()) {
-        if (configuredPrimary < 0 && s.role() == ServerRole.PRIMARY) {
-          configuredPrimary = servers.size();
-        }
-        servers.add(serverPool(pool, user, shard, s));
-      }
-      PoolRouting r = new PoolRouting(pool.name(), servers, Math.max(0, configuredPrimary),
-        pool.queryParserEnabled() && pool.queryParserReadWriteSplitting(), pool.defaultRole(),
-        pool.primaryReadsEnabled(), dev.pgfleet.router.LoadBalancer.Mode.of(pool.loadBalancingMode()),
-        bans, config.general().banTime(), shard.servers().stream().mapToInt(ServerConfig::weight).toArray());
-      servers.forEach(p -> p.onServerFailure(r));
-      return r;
-    });
-    // After it is in the map: a snapshot that arrives meanwhile either finds it there or is the
-    // one read here (apply ignores what it already has).
-    routing.apply(health);
-    return routing;
+  PoolRouting routing(String database, String username) {
+    return routings.get(database + '\0' + username);
   }
 
-  private ServerPool serverPool(PoolConfig pool, UserConfig user, ShardConfig shard, ServerConfig server) {
-    return pools.computeIfAbsent(pool.name() + '\0' + user.username() + '\0' + server.host() + ':' + server.port(), k -> {
-      ServerTarget target = new ServerTarget(server.host(), server.port(), shard.database(), user.serverUsername(),
-        user.serverPassword(), config.general().serverTlsMode());
-      return new ServerPool(pool.name() + "/" + user.username() + "@" + server.host() + ":" + server.port(), target,
-        user.poolSize(), user.minPoolSize(), user.idleTimeout(), user.serverLifetime(),
-        config.general().healthcheckDelay(), config.general().healthcheckTimeout());
-    });
+  /**
+   * The server pool of one server for (pool, user): the one already made, given the table's
+   * settings, or a new one when there is none or the login changed (another server role or
+   * database: its connections are another session's; the old pool is retired by the caller).
+   */
+  private ServerPool serverPool(PoolRoute pool, UserRoute user, UserConfig uc, ShardRoute shard, ServerRoute server,
+                                PgFleetConfig c) {
+    String key = pool.name() + '\0' + user.username() + '\0' + server.server();
+    ServerTarget target = new ServerTarget(server.server().host(), server.server().port(), shard.database(),
+      uc.serverUsername(), uc.serverPassword(), c.general().serverTlsMode());
+    ServerPool existing = pools.get(key);
+    if (existing != null && !existing.isClosed() && sameLogin(existing.target(), target)) {
+      existing.configure(user.settings(), target);
+      return existing;
+    }
+    var s = user.settings();
+    ServerPool made = new ServerPool(pool.name() + "/" + user.username() + "@" + server.server(), target,
+      s.poolSize(), s.minPoolSize(), s.idleTimeout(), s.serverLifetime(), s.healthcheckDelay(), s.healthcheckTimeout());
+    pools.put(key, made);
+    return made;
+  }
+
+  /** The same server, database, role and TLS mode: a changed password alone keeps the connections. */
+  private static boolean sameLogin(ServerTarget a, ServerTarget b) {
+    return a.host().equals(b.host()) && a.port() == b.port() && a.database().equals(b.database())
+      && a.user().equals(b.user()) && a.tlsMode() == b.tlsMode();
   }
 
   dev.pgfleet.router.QueryClassifier classifier() {
     return classifier;
-  }
-
-  /** Every (database, user) pool of the config, created now so min_pool_size can warm them. */
-  void createPools() {
-    for (PoolConfig p : config.pools().values()) {
-      for (UserConfig u : p.users()) {
-        routing(p, u);
-      }
-    }
   }
 
   /** Pools by name, for tests and the admin console. */
@@ -271,8 +390,8 @@ public final class ProxyRuntime {
    */
   public Future<Void> shutdown(Vertx vertx, Duration timeout) {
     shuttingDown = true;
-    if (healthConsumer != null) {
-      healthConsumer.unregister();
+    if (tableConsumer != null) {
+      tableConsumer.unregister();
     }
     // Each NetServer's shutdown is awaited before this completes: a verticle undeployed (its
     // server closed) while that shutdown is still in its grace period can leave Vert.x 5.0's

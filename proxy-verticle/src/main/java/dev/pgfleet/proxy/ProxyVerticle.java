@@ -72,8 +72,16 @@ public final class ProxyVerticle extends VerticleBase {
     // Pool upkeep on this loop: close idle connections past idle_timeout or server_lifetime
     // (this loop's idle ones only: a connection is touched on its own loop), keep min_pool_size.
     maintenance = vertx.setPeriodic(1000, id -> maintain(ctx));
-    // query_wait_timeout: one sweep of this loop's waiters per period, not a timer per wait;
-    // a tenth of the timeout (10 ms to 1 s) bounds how late the error comes.
+    armWaitSweep();
+    return server.listen().onSuccess(s -> log.debug("listening on {}:{}", general.host(), s.actualPort()));
+  }
+
+  /**
+   * query_wait_timeout: one sweep of this loop's waiters per period, not a timer per wait;
+   * a tenth of the timeout (10 ms to 1 s) bounds how late the error comes.
+   */
+  private void armWaitSweep() {
+    ContextInternal ctx = (ContextInternal) context;
     long waitTimeout = runtime.queryWaitTimeoutMillis();
     if (waitTimeout > 0) {
       long timeoutNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitTimeout);
@@ -84,7 +92,15 @@ public final class ProxyVerticle extends VerticleBase {
         }
       });
     }
-    return server.listen().onSuccess(s -> log.debug("listening on {}:{}", general.host(), s.actualPort()));
+  }
+
+  /** A new configuration changed query_wait_timeout: the sweep follows. On this verticle's loop. */
+  void queryWaitTimeoutChanged() {
+    if (waitSweep != 0) {
+      vertx.cancelTimer(waitSweep);
+      waitSweep = 0;
+    }
+    armWaitSweep();
   }
 
   private void maintain(ContextInternal ctx) {

@@ -65,6 +65,14 @@ final class ServerPool {
      * @return the pool the caller should try instead, or null: the caller gets the error
      */
     ServerPool serverFailed(ServerPool pool, Throwable cause);
+
+    /**
+     * Where a checkout of {@code retired} (a server a reload took out) goes instead, or null:
+     * the caller gets the error. {@code wasPrimary}: it was the shard's primary's pool.
+     */
+    default ServerPool replacement(ServerPool retired, boolean wasPrimary) {
+      return null;
+    }
   }
 
   /** One event loop's part of the pool. Guarded by the pool's lock. */
@@ -82,14 +90,19 @@ final class ServerPool {
   static final long STARVED_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
 
   private final String name;
-  private final ServerTarget target;
+  /** Volatile: a new table may change the password (new logins use it). */
+  private volatile ServerTarget target;
   private final ServerKey server;
-  private final int maxSize;
+  /** pool_size; a new table may change it ({@link #configure}). Written under the lock. */
+  private volatile int maxSize;
   private final Map<Object, LoopShare> loops = new HashMap<>();
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private final PreparedStatements statements = new PreparedStatements();
   private int size;
   private boolean closed;
+  /** Closed by a reload that took its server out: checkouts go to {@link ServerFailures#replacement}. */
+  private boolean retired;
+  private boolean retiredPrimary;
   /** The ParameterStatus values of the first connection's login, for clients logging in. */
   private volatile Map<String, String> serverParameters;
 
@@ -127,11 +140,12 @@ final class ServerPool {
     }
   }
 
-  private final int minSize;
-  private final long idleTimeoutNanos;
-  private final long lifetimeNanos;
-  private final long healthcheckDelayNanos;
-  private final long healthcheckTimeoutMillis;
+  // From the routing table; a new table may change them (configure), read without the lock.
+  private volatile int minSize;
+  private volatile long idleTimeoutNanos;
+  private volatile long lifetimeNanos;
+  private volatile long healthcheckDelayNanos;
+  private volatile long healthcheckTimeoutMillis;
   /** min_pool_size applies to the pool of the shard's primary only; moves with it on failover. */
   private volatile boolean keepMinimum;
   private volatile ServerFailures failures;
@@ -147,6 +161,54 @@ final class ServerPool {
     this.maxSize = maxSize;
     this.healthcheckDelayNanos = healthcheckDelay.toNanos();
     this.healthcheckTimeoutMillis = Math.max(1, healthcheckTimeout.toMillis());
+  }
+
+  /**
+   * A new table's settings (pool_size, min_pool_size, idle_timeout, server_lifetime, the checkout
+   * health check) and login (a changed password), for the checkouts and logins from now on. A
+   * larger pool opens connections for its waiters at once; a smaller one closes idle connections
+   * above the new size now and busy ones as they are released (never one in use), and hands no
+   * slot to a waiter while it is above its size.
+   */
+  void configure(dev.pgfleet.shared.routing.PoolSettings settings, ServerTarget target) {
+    java.util.List<Waiter> served = new java.util.ArrayList<>();
+    java.util.List<ServerConnection> excess = new java.util.ArrayList<>();
+    synchronized (this) {
+      this.target = target;
+      this.minSize = settings.minPoolSize();
+      this.idleTimeoutNanos = settings.idleTimeout().toNanos();
+      this.lifetimeNanos = settings.serverLifetime().toNanos();
+      this.healthcheckDelayNanos = settings.healthcheckDelay().toNanos();
+      this.healthcheckTimeoutMillis = Math.max(1, settings.healthcheckTimeout().toMillis());
+      int before = maxSize;
+      maxSize = settings.poolSize();
+      if (closed || maxSize == before) {
+        return;
+      }
+      if (maxSize > before) {
+        Waiter w;
+        while (size < maxSize && (w = waiters.pollFirst()) != null) {
+          LoopShare theirs = share(w.loop());
+          theirs.waiting--;
+          theirs.owned++;
+          size++;
+          served.add(w);
+        }
+      } else {
+        for (LoopShare l : loops.values()) {
+          while (size - excess.size() > maxSize && !l.idle.isEmpty()) {
+            excess.add(l.idle.pollFirst());
+          }
+        }
+      }
+    }
+    log.info("pool {}: pool_size {}", name, settings.poolSize());
+    for (Waiter w : served) {
+      w.context.runOnContext(x -> open(w.context, w.opener, w.checkout, w.reroutes));
+    }
+    for (ServerConnection c : excess) {
+      c.context().runOnContext(x -> c.close());   // its slot is freed, not handed on: the pool shrinks
+    }
   }
 
   String name() {
@@ -212,6 +274,11 @@ final class ServerPool {
 
   synchronized int size() {
     return size;
+  }
+
+  /** Closed (shutdown, its pool removed) or retired (its server taken out by a reload). */
+  synchronized boolean isClosed() {
+    return closed;
   }
 
   /** Clients waiting for a connection of this pool now (tests, the admin console). */
@@ -390,8 +457,18 @@ final class ServerPool {
       log.debug("pool {}: an idle connection moves to a loop below its share", name);
       victim.context().runOnContext(x -> victim.close());
     } else if (wasClosed) {
-      checkout.failed(new IllegalStateException("pool " + name + " is closed"));
+      ServerFailures f = failures;
+      ServerPool other = retiredNow() && f != null ? f.replacement(this, retiredPrimary) : null;
+      if (other != null && other != this && reroutes < MAX_REROUTES) {
+        other.acquire(context, opener, checkout, reroutes + 1);   // read the view before a reload took this server out
+      } else {
+        checkout.failed(new IllegalStateException("pool " + name + " is closed"));
+      }
     }
+  }
+
+  private synchronized boolean retiredNow() {
+    return retired;
   }
 
   /** Hands {@code conn} over; if it is no longer wanted, it goes back to its pool (possibly another's, after a reroute). */
@@ -485,7 +562,7 @@ final class ServerPool {
     boolean expired = lifetimeNanos > 0 && now - conn.createdAt() > lifetimeNanos;
     Object loop = conn.context().nettyEventLoop();
     synchronized (this) {
-      if (!closed && conn.usable() && !expired) {
+      if (!closed && conn.usable() && !expired && size <= maxSize) {
         LoopShare mine = share(loop);
         Waiter waiter = pollWaiterOn(loop, mine);
         if (waiter != null) {
@@ -498,8 +575,8 @@ final class ServerPool {
         }
       }
     }
-    // Closed pool, broken or expired connection, or a loop below its share waiting:
-    // closing it hands the slot on (connectionClosed).
+    // Closed pool, broken or expired connection, a pool above its (lowered) size, or a loop
+    // below its share waiting: closing it hands the slot on, or shrinks the pool (connectionClosed).
     if (log.isDebugEnabled()) {
       Waiter first;
       String shares;
@@ -558,7 +635,8 @@ final class ServerPool {
     Waiter waiter;
     synchronized (this) {
       share(loop).owned--;
-      waiter = closed ? null : waiters.pollFirst();
+      // Above pool_size (lowered by a reload): the slot goes, the pool shrinks.
+      waiter = closed || size > maxSize ? null : waiters.pollFirst();
       if (waiter == null) {
         size--;
         return;
@@ -612,6 +690,46 @@ final class ServerPool {
       }
     }
     return false;
+  }
+
+  /**
+   * A reload took this server out of its shard (or changed the login): no new connections, idle
+   * ones close now, busy ones when released (as their transactions end); waiters and later
+   * checkouts go where the routing sends them instead ({@link ServerFailures#replacement}).
+   */
+  void retire(boolean wasPrimary) {
+    java.util.List<Waiter> moved;
+    ArrayDeque<ServerConnection> idleNow = new ArrayDeque<>();
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      retired = true;
+      retiredPrimary = wasPrimary;
+      moved = new java.util.ArrayList<>(waiters);
+      waiters.clear();
+      for (LoopShare l : loops.values()) {
+        idleNow.addAll(l.idle);
+        l.idle.clear();
+        l.waiting = 0;
+      }
+    }
+    log.info("pool {}: server taken out by a reload, its connections close as their transactions end", name);
+    for (ServerConnection c : idleNow) {
+      c.context().runOnContext(x -> c.close());
+    }
+    ServerFailures f = failures;
+    for (Waiter w : moved) {
+      ServerPool other = f == null ? null : f.replacement(this, wasPrimary);
+      w.context.runOnContext(x -> {
+        if (other != null && other != this) {
+          other.acquire(w.context, w.opener, w.checkout, w.reroutes);
+        } else {
+          w.checkout.failed(new IllegalStateException("pool " + name + " is closed"));
+        }
+      });
+    }
   }
 
   void close() {

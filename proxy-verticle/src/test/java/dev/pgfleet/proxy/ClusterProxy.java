@@ -23,7 +23,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * PgFleet as dist runs it, in front of a real primary and its streaming replicas: one ban
- * registry, the health verticle deployed first, then the proxy (transaction mode, read/write
+ * registry, the health verticle deployed first, then the router, then the proxy (transaction mode, read/write
  * splitting, round robin), with short health intervals so that tests see changes within a
  * second or two.
  */
@@ -102,8 +102,10 @@ final class ClusterProxy implements AutoCloseable {
     LocalBanRegistry bans = new LocalBanRegistry();
     HealthVerticle health = new HealthVerticle(config, bans);
     ProxyRuntime runtime = new ProxyRuntime(config, bans);
-    // As dist: health first (its first round done), then the proxy, which asks for the newest snapshot.
+    // As dist: health first (its first round done), then the router, which asks for the newest
+    // snapshot, then the proxy, which asks for the newest table.
     vertx.deployVerticle(health).await();
+    vertx.deployVerticle(new dev.pgfleet.router.RouterVerticle(config)).await();
     runtime.deploy(vertx, eventLoops).await();
     return new ClusterProxy(vertx, bans, health, runtime, port);
   }

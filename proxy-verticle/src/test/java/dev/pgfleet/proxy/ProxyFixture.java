@@ -16,8 +16,8 @@ import java.time.Duration;
 import java.util.Properties;
 
 /**
- * A PgFleet proxy in front of testkit's real primary, on a free loopback port, with the
- * kit's users. Tests make one per class (or per test for special configs) and close it.
+ * A PgFleet proxy (router verticle and proxy, no health verticle) in front of testkit's real
+ * primary, on a free loopback port, with the kit's users. Tests make one per class (or per test for special configs) and close it.
  */
 final class ProxyFixture implements AutoCloseable {
 
@@ -128,6 +128,8 @@ final class ProxyFixture implements AutoCloseable {
     PgFleetConfig config = ConfigLoader.parse(toml, "test.toml");
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, instances)));
     ProxyRuntime runtime = new ProxyRuntime(config, new dev.pgfleet.health.LocalBanRegistry());
+    // As dist: the router first (the proxy takes its first table), then the proxy.
+    vertx.deployVerticle(new dev.pgfleet.router.RouterVerticle(config)).await();
     runtime.deploy(vertx, instances).await();
     return new ProxyFixture(primary, port, vertx, runtime);
   }
