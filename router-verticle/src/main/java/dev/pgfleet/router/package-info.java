@@ -1,5 +1,8 @@
 /**
- * Routing logic called inline by the proxy on its event loops: plain Java, no Vert.x.
+ * Routing logic called inline by the proxy on its event loops (plain Java, no Vert.x), and the
+ * {@link dev.pgfleet.router.RouterVerticle}, which owns the routing table
+ * ({@link dev.pgfleet.router.RoutingTables} builds it from the configuration and the health
+ * snapshots; the records and codec are shared's {@code dev.pgfleet.shared.routing}).
  *
  * <ul>
  *   <li>{@link dev.pgfleet.router.QueryClassifier}: SQL text to {@link dev.pgfleet.router.Classification}
