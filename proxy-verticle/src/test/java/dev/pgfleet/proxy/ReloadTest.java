@@ -152,6 +152,40 @@ class ReloadTest {
   }
 
   @Test
+  void changedTimeoutsApply() throws Exception {
+    try (ReloadProxy p = ReloadProxy.start(false, "", List.of(pool(DB, clear(2))))) {
+      try (Connection a = p.connect(DB, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD);
+           Connection b = p.connect(DB, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD)) {
+        a.setAutoCommit(false);
+        b.setAutoCommit(false);
+        selectOne(a);
+        selectOne(b);   // two server connections open at once
+        a.commit();
+        b.commit();
+      }
+      assertEquals(2, ReloadProxy.serverConnections(primary, TestUsers.CLEARTEXT_USER),
+        "idle in the pool (idle_timeout is 10 minutes)");
+      User shortIdle = new User(TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD, null, 1, "idle_timeout = 200");
+      p.reload("query_wait_timeout = 300", List.of(pool(DB, shortIdle)));
+      ClusterProxy.await("idle connections close after the new idle_timeout", Duration.ofSeconds(10),
+        () -> ReloadProxy.serverConnections(primary, TestUsers.CLEARTEXT_USER) == 0);
+
+      try (Connection holder = p.connect(DB, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD);
+           Connection waiter = p.connect(DB, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD)) {
+        holder.setAutoCommit(false);
+        selectOne(holder);   // pool_size 1 now: the waiter waits, at most the new query_wait_timeout
+        long started = System.nanoTime();
+        SQLException timedOut = assertThrows(SQLException.class, () -> selectOne(waiter));
+        long waitedMs = (System.nanoTime() - started) / 1_000_000;
+        assertEquals("57014", timedOut.getSQLState(), timedOut.getMessage());
+        assertTrue(timedOut.getMessage().contains("300 ms"), timedOut.getMessage());
+        assertTrue(waitedMs < 5_000, "the new query_wait_timeout, not the old 120 s: " + waitedMs + " ms");
+        holder.commit();
+      }
+    }
+  }
+
+  @Test
   void removedPoolRefusesLoginsAndClosesWhenItsClientLeavesAddedPoolWorksChangedPasswordApplies() throws Exception {
     User scram = new User(TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD, 3);
     // The user stays in DB's pool: a login to a database that is gone authenticates, then gets
