@@ -94,6 +94,8 @@ public final class HealthVerticle extends VerticleBase {
     private MessageConsumer<ConfigEpoch> configConsumer;
     /** The newest epoch taken from {@link ConfigBus#APPLIED}; the constructor's configuration counts as 1. */
     private long configEpoch = 1;
+    /** A configuration arrived during a round: the next round starts when this one ends. */
+    private boolean reprobe;
     private final Map<ProbeTarget, ServerProbe> probes = new HashMap<>();
     private final Map<ServerKey, LagHistory> histories = new HashMap<>();
     private final Map<String, ServerKey> lastPrimaries = new HashMap<>();
@@ -177,6 +179,8 @@ public final class HealthVerticle extends VerticleBase {
                 if (!stopped && !roundRunning) {
                     vertx.cancelTimer(timer);
                     round();
+                } else {
+                    reprobe = true;   // the running round has the old server set: the next starts at once
                 }
             });
         }
@@ -245,7 +249,8 @@ public final class HealthVerticle extends VerticleBase {
             return;
         }
         long elapsed = (System.nanoTime() - startedNanos) / 1_000_000;
-        long delay = Math.max(1, c.general().healthcheckInterval().toMillis() - elapsed);
+        long delay = reprobe ? 1 : Math.max(1, c.general().healthcheckInterval().toMillis() - elapsed);
+        reprobe = false;
         timer = vertx.setTimer(delay, id -> round());
     }
 

@@ -152,6 +152,39 @@ class ReloadTest {
   }
 
   @Test
+  void aChangedServerAddressMovesTrafficAsTransactionsEnd() throws Exception {
+    PgServer first = TestPostgres.shards().servers().get(0);
+    PgServer second = TestPostgres.shards().servers().get(1);
+    TestPostgres.reset();
+    Pool before = new Pool(DB, List.of(clear(3)), List.of(first));
+    Pool after = new Pool(DB, List.of(clear(3)), List.of(second));
+    try (ReloadProxy p = ReloadProxy.start(false, "", List.of(before));
+         Connection inTransaction = p.connect(DB, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD);
+         Connection other = p.connect(DB, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD)) {
+      assertEquals(first.port(), serverPort(other));
+      inTransaction.setAutoCommit(false);
+      assertEquals(first.port(), serverPort(inTransaction));
+
+      p.reload(List.of(after));
+      assertEquals(second.port(), serverPort(other), "the next transaction goes to the new server");
+      assertEquals(first.port(), serverPort(inTransaction), "an open transaction stays where it is");
+      assertEquals(1, ReloadProxy.serverConnections(first, TestUsers.CLEARTEXT_USER),
+        "the old server keeps the connection of the open transaction, and only that one");
+      inTransaction.commit();
+      ClusterProxy.await("the old server's connection closes once its transaction ended", Duration.ofSeconds(10),
+        () -> ReloadProxy.serverConnections(first, TestUsers.CLEARTEXT_USER) == 0);
+      assertEquals(second.port(), serverPort(inTransaction), "and that client's next transaction goes to the new one");
+    }
+  }
+
+  static int serverPort(Connection c) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT inet_server_port()")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  @Test
   void changedTimeoutsApply() throws Exception {
     try (ReloadProxy p = ReloadProxy.start(false, "", List.of(pool(DB, clear(2))))) {
       try (Connection a = p.connect(DB, TestUsers.CLEARTEXT_USER, TestUsers.CLEARTEXT_PASSWORD);
