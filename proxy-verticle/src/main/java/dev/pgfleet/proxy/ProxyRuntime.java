@@ -194,7 +194,6 @@ public final class ProxyRuntime {
         if (r == null) {
           PoolRouting old = retiring.remove(key);
           r = old != null && old.revive() ? old : new PoolRouting(p.name(), bans);
-          routings.put(key, r);
         }
         PoolRouting.View was = r.view;
         List<ServerPool> servers = new ArrayList<>();
@@ -205,6 +204,7 @@ public final class ProxyRuntime {
           gone.retire(was != null && gone == was.primary);
           pools.remove(key + '\0' + gone.server(), gone);
         }
+        routings.put(key, r);   // with its view: a login that finds it can route at once
       }
     }
     for (java.util.Iterator<Map.Entry<String, PoolRouting>> it = routings.entrySet().iterator(); it.hasNext(); ) {
