@@ -35,11 +35,11 @@ class SignalsTest {
 
     @Test
     @Timeout(180)
-    void sighupIsLoggedAndIgnoredAndSigtermStopsCleanly(@TempDir Path dir) throws Exception {
+    void sighupReloadsTheFileAndSigtermStopsCleanly(@TempDir Path dir) throws Exception {
         PgServer primary = TestPostgres.cluster().primary();
         int port = freePort();
         Path config = dir.resolve("pgfleet.toml");
-        Files.writeString(config, """
+        String toml = """
                 [general]
                 host = "127.0.0.1"
                 port = %d
@@ -57,7 +57,8 @@ class SignalsTest {
                 database = "%s"
                 servers = [["%s", %d, "primary"]]
                 """.formatted(port, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD,
-                TestUsers.DATABASE, TestUsers.DATABASE, primary.host(), primary.port()));
+                TestUsers.DATABASE, TestUsers.DATABASE, primary.host(), primary.port());
+        Files.writeString(config, toml);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "dev.pgfleet.dist.PgFleetMain", "run", "-c", config.toString()).redirectErrorStream(true);
@@ -67,12 +68,24 @@ class SignalsTest {
             output.await("PgFleet listening", pgfleet);
             assertEquals(42, query(port));
 
+            // An unchanged file: read again, nothing applied. (Without a handler the JVM dies of
+            // SIGHUP, exit 129.)
             signal(pgfleet, "HUP");
-            // The log line is written by the signal handler, so once it is there the signal has
-            // been delivered and handled; before the fix the JVM died of it (exit 129) instead.
-            output.await("SIGHUP ignored", pgfleet);
+            output.await("(RELOAD): no change, epoch 1 stays", pgfleet);
             assertTrue(pgfleet.isAlive(), "pgfleet died of SIGHUP, exit " + exitOf(pgfleet) + ":\n" + output);
+
+            // A changed file: the next epoch, naming what changed.
+            Files.writeString(config, toml.replace("shutdown_timeout = 5000", "shutdown_timeout = 5000\nban_time = 17"));
+            signal(pgfleet, "HUP");
+            output.await("(RELOAD): configuration epoch 2: changed: ban_time", pgfleet);
             assertEquals(42, query(port), "still serving after SIGHUP");
+
+            // A broken file: refused, naming the file and the key; still serving.
+            Files.writeString(config, toml.replace("pool_size = 2", "pool_size = -1"));
+            signal(pgfleet, "HUP");
+            output.await("refused, configuration epoch 2 stays in force", pgfleet);
+            output.await(config + ": pools." + TestUsers.DATABASE + ".users.0.pool_size: must be at least 1", pgfleet);
+            assertEquals(42, query(port), "still serving after a refused reload");
 
             signal(pgfleet, "TERM");
             assertTrue(pgfleet.waitFor(60, TimeUnit.SECONDS), "stopped after SIGTERM:\n" + output);
