@@ -181,7 +181,7 @@ public final class ConfigVerticle extends VerticleBase {
     private static final String INTERNAL_ERROR = "XX000";
 
     /** Reads the file again and applies it (or refuses it); queued behind any reload or SET under way. */
-    public Future<AdminReply> reload(String trigger) {
+    private Future<AdminReply> reload(String trigger) {
         return serially(() -> doReload(trigger));
     }
 
