@@ -41,8 +41,13 @@ final class ClientLog {
 
   private static String who(StartupPacket startup, NetSocket socket, boolean tls) {
     String app = startup.parameters().getOrDefault("application_name", "");
-    return "user=" + startup.user() + " database=" + startup.database() + " address=" + socket.remoteAddress()
-      + " tls=" + tls(socket, tls) + " application_name=" + app;
+    return "user=" + oneLine(startup.user()) + " database=" + oneLine(startup.database()) + " address="
+      + socket.remoteAddress() + " tls=" + tls(socket, tls) + " application_name=" + oneLine(app);
+  }
+
+  /** The client chose these: a line break in one must not forge a log line of its own. */
+  private static String oneLine(String s) {
+    return s == null ? "" : s.replace('\n', ' ').replace('\r', ' ');
   }
 
   private static String tls(NetSocket socket, boolean tls) {
