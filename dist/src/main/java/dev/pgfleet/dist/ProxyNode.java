@@ -5,12 +5,15 @@ import dev.pgfleet.health.HealthVerticle;
 import dev.pgfleet.health.LocalBanRegistry;
 import dev.pgfleet.proxy.ProxyRuntime;
 import dev.pgfleet.shared.admin.AdminBus;
+import dev.pgfleet.shared.admin.AdminReply;
 import dev.pgfleet.shared.admin.AdminRequest;
 import dev.pgfleet.shared.config.General;
 import dev.pgfleet.shared.config.PgFleetConfig;
 import dev.pgfleet.shared.health.BanRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -124,9 +127,12 @@ public final class ProxyNode {
     /**
      * Sends RELOAD to the configuration's owner (SIGHUP); it logs the outcome itself. Callable
      * from any thread, the signal dispatcher's included.
+     *
+     * @return the reply (what changed, or why the file was refused)
      */
-    public void reload() {
-        vertx.eventBus().request(AdminBus.CONFIG, AdminRequest.of("RELOAD").toJson())
+    public Future<AdminReply> reload() {
+        return vertx.eventBus().<JsonObject>request(AdminBus.CONFIG, AdminRequest.of("RELOAD").toJson())
+                .map(m -> AdminReply.fromJson(m.body()))
                 .onFailure(e -> LOG.warn("RELOAD not delivered: {}", e.getMessage()));
     }
 
