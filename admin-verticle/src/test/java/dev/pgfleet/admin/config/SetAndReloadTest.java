@@ -107,6 +107,20 @@ class SetAndReloadTest {
     }
 
     @Test
+    void setAutoreloadStartsWatchingTheFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("pgfleet.toml");
+        Files.writeString(file, ConfigFixture.toml("", ""));
+        try (ConfigFixture f = new ConfigFixture(file)) {
+            assertNull(f.command("SET", "autoreload", "100").sqlState());
+            assertEquals(2, f.nextApplied(WAIT_MS).epoch());
+            Files.writeString(file, ConfigFixture.toml("ban_time = 5", ""));
+            ConfigEpoch e3 = f.nextApplied(WAIT_MS);
+            assertEquals(Duration.ofSeconds(5), e3.config().general().banTime());
+            assertEquals(Duration.ofMillis(100), e3.config().general().autoreload().orElseThrow(), "the SET stays");
+        }
+    }
+
+    @Test
     void configRowsShowEveryGeneralKeyWithItsSourceAndNoSecret(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("pgfleet.toml");
         Files.writeString(file, ConfigFixture.toml("ban_time = 30\nserver_tls = true\nhealthcheck_user = \"probe\""
