@@ -1,5 +1,6 @@
 package dev.pgfleet.dist;
 
+import dev.pgfleet.dist.log.LogLines;
 import dev.pgfleet.shared.config.ConfigLoader;
 import dev.pgfleet.shared.config.PgFleetConfig;
 import dev.pgfleet.testkit.PgCluster;
@@ -76,13 +77,17 @@ public final class Demo implements AutoCloseable {
         // The file alone, without environment overrides: a demo should not pick up
         // PGFLEET_GENERAL_* meant for a real deployment on the same machine.
         PgFleetConfig fromFile = ConfigLoader.parse(Files.readString(file), file.toString());
+        LogLines.use(fromFile.general().logFormat());
         try {
             startServers(DemoTopology.replicasNeeded(fromFile), DemoTopology.shardsNeeded(fromFile));
             seed();
-            PgFleetConfig rewritten = DemoTopology.rewrite(fromFile, cluster.servers(),
-                    shards == null ? List.of() : shards.servers(), options.port());
+            List<PgServer> shardServers = shards == null ? List.of() : shards.servers();
+            List<PgServer> clusterServers = cluster.servers();
+            PgFleetConfig rewritten = DemoTopology.rewrite(fromFile, clusterServers, shardServers, options.port());
             checkNotStopped();
-            node = ProxyNode.start(rewritten);
+            // A reload (RELOAD, SIGHUP) reads the demo file again and points it at the same servers.
+            node = ProxyNode.start(rewritten, file,
+                    c -> DemoTopology.rewrite(c, clusterServers, shardServers, options.port()));
             config = rewritten;
         } catch (RuntimeException | SQLException e) {
             stop();

@@ -38,7 +38,12 @@ final class DemoCommand implements Callable<Integer> {
         Path file = ConfigFiles.resolve(config, DEFAULT_CONFIG);
         Demo demo = new Demo(new Demo.Options(file, dir, port));
         // Installed first, so that Ctrl-C during the start stops what has started.
-        StopOnSignal signal = StopOnSignal.install("pgfleet-demo-shutdown", demo::stop);
+        StopOnSignal signal = StopOnSignal.install("pgfleet-demo-shutdown", demo::stop, () -> {
+            ProxyNode node = demo.node();
+            if (node != null) {
+                node.reload();
+            }
+        });
         try {
             demo.start();
         } catch (ConfigException e) {

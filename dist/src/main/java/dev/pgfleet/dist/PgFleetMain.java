@@ -1,5 +1,6 @@
 package dev.pgfleet.dist;
 
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,6 +34,9 @@ public final class PgFleetMain implements Runnable {
         if (System.getProperty(CONTEXT_TIMINGS) == null) {
             System.setProperty(CONTEXT_TIMINGS, "true");
         }
+        // JUL records (pgjdbc's, the JDK's) become PgFleet's own log lines, text or JSON.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
         int code = new CommandLine(new PgFleetMain()).execute(args);
         // run and demo only return once their shutdown hook has finished (or on failure):
         // exiting here ends the JVM even if a library left a non-daemon thread behind.

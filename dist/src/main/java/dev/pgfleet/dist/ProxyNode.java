@@ -1,16 +1,24 @@
 package dev.pgfleet.dist;
 
+import dev.pgfleet.admin.config.ConfigVerticle;
 import dev.pgfleet.health.HealthVerticle;
 import dev.pgfleet.health.LocalBanRegistry;
 import dev.pgfleet.proxy.ProxyRuntime;
 import dev.pgfleet.router.RouterVerticle;
+import dev.pgfleet.shared.admin.AdminBus;
+import dev.pgfleet.shared.admin.AdminReply;
+import dev.pgfleet.shared.admin.AdminRequest;
 import dev.pgfleet.shared.config.General;
 import dev.pgfleet.shared.config.PgFleetConfig;
 import dev.pgfleet.shared.health.BanRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +56,15 @@ public final class ProxyNode {
      * @throws RuntimeException if the port cannot be bound (Vert.x is closed again)
      */
     public static ProxyNode start(PgFleetConfig config) {
+        return start(config, null, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #start(PgFleetConfig)}, with the file {@code config} came from, which RELOAD,
+     * SIGHUP and autoreload read again; {@code edit} is applied to each configuration read from
+     * it, as it was to {@code config} (the demo's server addresses).
+     */
+    public static ProxyNode start(PgFleetConfig config, Path file, UnaryOperator<PgFleetConfig> edit) {
         General general = config.general();
         int loops = eventLoops(general.workerThreads());
         // One verticle instance per event loop, and no more loops than instances: a loop
@@ -60,6 +77,9 @@ public final class ProxyNode {
         BanRegistry bans = new LocalBanRegistry();
         ProxyRuntime runtime = new ProxyRuntime(config, bans);
         try {
+            // The configuration's owner first: the others ask it for the epoch in force.
+            Futures.await(vertx.deployVerticle(new ConfigVerticle(config, file, edit)), DEPLOY_TIMEOUT,
+                    "starting the configuration owner");
             Futures.await(vertx.deployVerticle(new HealthVerticle(config, bans)), DEPLOY_TIMEOUT,
                     "starting the health checks");
             // The router builds the routing table from the configuration and the first snapshot;
@@ -107,6 +127,18 @@ public final class ProxyNode {
 
     public ProxyRuntime runtime() {
         return runtime;
+    }
+
+    /**
+     * Sends RELOAD to the configuration's owner (SIGHUP); it logs the outcome itself. Callable
+     * from any thread, the signal dispatcher's included.
+     *
+     * @return the reply (what changed, or why the file was refused)
+     */
+    public Future<AdminReply> reload() {
+        return vertx.eventBus().<JsonObject>request(AdminBus.CONFIG, AdminRequest.of("RELOAD").toJson())
+                .map(m -> AdminReply.fromJson(m.body()))
+                .onFailure(e -> LOG.warn("RELOAD not delivered: {}", e.getMessage()));
     }
 
     /** {@code general.shutdown_timeout} as the grace period. */

@@ -9,10 +9,10 @@ import org.slf4j.LoggerFactory;
  * (Ctrl-C) both run hooks. The main thread parks in {@link #awaitStopped()} meanwhile, so
  * the process lives exactly as long as the service.
  *
- * <p>SIGHUP is caught too: the JVM's default for it is to exit (status 129), while a pooler's
- * operators, and conf/pgfleet.toml, expect SIGHUP to mean "reload" (PgBouncer, PostgreSQL).
- * Until reload exists it is logged and ignored, so a {@code systemctl reload} or a
- * {@code kill -HUP} from habit does not drop every client.
+ * <p>SIGHUP reloads the configuration, as it does PgBouncer's and PostgreSQL's: the handler sends
+ * RELOAD on the local event bus (the same command as the console's), and the configuration's
+ * owner logs what changed or why the file was refused. The JVM's own default for SIGHUP is to
+ * exit (status 129), which a {@code systemctl reload} would turn into dropping every client.
  */
 final class StopOnSignal {
 
@@ -23,7 +23,10 @@ final class StopOnSignal {
     private StopOnSignal() {
     }
 
-    static StopOnSignal install(String name, Runnable stop) {
+    /**
+     * @param reload run on SIGHUP, on the JVM's signal thread: it must only hand the work over
+     */
+    static StopOnSignal install(String name, Runnable stop, Runnable reload) {
         StopOnSignal signal = new StopOnSignal();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -34,20 +37,27 @@ final class StopOnSignal {
                 signal.stopped.countDown();
             }
         }, name));
-        ignoreSighup();
+        reloadOnSighup(reload);
         return signal;
     }
 
     /**
      * sun.misc.Signal (module jdk.unsupported) is the only way to handle a signal in Java 17;
-     * the handler runs on a thread of the JVM's signal dispatcher, so it only logs. Where the JVM
-     * does not let SIGHUP be handled (it was ignored when the process started, as under nohup,
-     * or the JVM runs with -Xrs) nothing changes: SIGHUP cannot kill PgFleet there either.
+     * the handler runs on a thread of the JVM's signal dispatcher, so it only sends a message.
+     * Where the JVM does not let SIGHUP be handled (it was ignored when the process started, as
+     * under nohup, or the JVM runs with -Xrs) SIGHUP cannot kill PgFleet either; RELOAD on the
+     * console and autoreload still work.
      */
-    private static void ignoreSighup() {
+    private static void reloadOnSighup(Runnable reload) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"),
-                    sig -> LOG.warn("SIGHUP received: reload is not implemented yet; SIGHUP ignored"));
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+                LOG.info("SIGHUP received: reloading the configuration");
+                try {
+                    reload.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("SIGHUP: reload not started: {}", e.toString());
+                }
+            });
         } catch (IllegalArgumentException e) {
             LOG.debug("SIGHUP handler not installed: {}", e.getMessage());
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pgfleet.shared.admin.AdminReply;
 import dev.pgfleet.testkit.PgServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -18,6 +19,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -68,6 +70,10 @@ class DemoTest {
                 }
             }
             assertEquals(DemoSchema.USERS, onShards);
+            // A reload reads conf/demo.toml again and points it at the same servers and port: nothing
+            // changes (without the demo's rewrite every pool and the port would differ).
+            AdminReply reload = Futures.await(demo.node().reload(), Duration.ofSeconds(30), "RELOAD");
+            assertEquals("RELOAD: no change", reload.message(), reload.toString());
             // The sharded pool answers too (shard 0 for now: routing arrives with the router).
             try (Connection c = connect(port, "sharded"); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT count(*) FROM users")) {

@@ -2,17 +2,13 @@ package dev.pgfleet.dist;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.pgfleet.testkit.PgServer;
 import dev.pgfleet.testkit.TestPostgres;
 import dev.pgfleet.testkit.TestUsers;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -35,11 +31,11 @@ class SignalsTest {
 
     @Test
     @Timeout(180)
-    void sighupIsLoggedAndIgnoredAndSigtermStopsCleanly(@TempDir Path dir) throws Exception {
+    void sighupReloadsTheFileAndSigtermStopsCleanly(@TempDir Path dir) throws Exception {
         PgServer primary = TestPostgres.cluster().primary();
         int port = freePort();
         Path config = dir.resolve("pgfleet.toml");
-        Files.writeString(config, """
+        String toml = """
                 [general]
                 host = "127.0.0.1"
                 port = %d
@@ -57,22 +53,35 @@ class SignalsTest {
                 database = "%s"
                 servers = [["%s", %d, "primary"]]
                 """.formatted(port, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD,
-                TestUsers.DATABASE, TestUsers.DATABASE, primary.host(), primary.port()));
+                TestUsers.DATABASE, TestUsers.DATABASE, primary.host(), primary.port());
+        Files.writeString(config, toml);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "dev.pgfleet.dist.PgFleetMain", "run", "-c", config.toString()).redirectErrorStream(true);
         Process pgfleet = pb.start();
-        Output output = new Output(pgfleet);
+        ProcessOutput output = new ProcessOutput(pgfleet, START_DEADLINE_MS);
         try {
             output.await("PgFleet listening", pgfleet);
             assertEquals(42, query(port));
 
+            // An unchanged file: read again, nothing applied. (Without a handler the JVM dies of
+            // SIGHUP, exit 129.)
             signal(pgfleet, "HUP");
-            // The log line is written by the signal handler, so once it is there the signal has
-            // been delivered and handled; before the fix the JVM died of it (exit 129) instead.
-            output.await("SIGHUP ignored", pgfleet);
+            output.await("(RELOAD): no change, epoch 1 stays", pgfleet);
             assertTrue(pgfleet.isAlive(), "pgfleet died of SIGHUP, exit " + exitOf(pgfleet) + ":\n" + output);
+
+            // A changed file: the next epoch, naming what changed.
+            Files.writeString(config, toml.replace("shutdown_timeout = 5000", "shutdown_timeout = 5000\nban_time = 17"));
+            signal(pgfleet, "HUP");
+            output.await("(RELOAD): configuration epoch 2: changed: ban_time", pgfleet);
             assertEquals(42, query(port), "still serving after SIGHUP");
+
+            // A broken file: refused, naming the file and the key; still serving.
+            Files.writeString(config, toml.replace("pool_size = 2", "pool_size = -1"));
+            signal(pgfleet, "HUP");
+            output.await("refused, configuration epoch 2 stays in force", pgfleet);
+            output.await(config + ": pools." + TestUsers.DATABASE + ".users.0.pool_size: must be at least 1", pgfleet);
+            assertEquals(42, query(port), "still serving after a refused reload");
 
             signal(pgfleet, "TERM");
             assertTrue(pgfleet.waitFor(60, TimeUnit.SECONDS), "stopped after SIGTERM:\n" + output);
@@ -87,7 +96,7 @@ class SignalsTest {
         }
     }
 
-    private static int query(int port) throws Exception {
+    static int query(int port) throws Exception {
         Properties p = new Properties();
         p.setProperty("user", TestUsers.SCRAM_USER);
         p.setProperty("password", TestUsers.SCRAM_PASSWORD);
@@ -100,7 +109,7 @@ class SignalsTest {
         }
     }
 
-    private static void signal(Process process, String signal) throws Exception {
+    static void signal(Process process, String signal) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
         assertEquals(0, kill.waitFor(), "kill -" + signal);
     }
@@ -109,62 +118,9 @@ class SignalsTest {
         return p.isAlive() ? "(alive)" : Integer.toString(p.exitValue());
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
-        }
-    }
-
-    /** The child's stdout and stderr, collected by a reader thread. */
-    private static final class Output {
-        private final StringBuilder text = new StringBuilder();
-        private final Thread reader;
-
-        Output(Process process) {
-            reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        synchronized (text) {
-                            text.append(line).append('\n');
-                            text.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    // the process is gone
-                }
-            }, "pgfleet-output");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        /** Waits for a line containing {@code what}; fails at once if the process exits first. */
-        void await(String what, Process process) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_DEADLINE_MS);
-            synchronized (text) {
-                while (text.indexOf(what) < 0) {
-                    if (!process.isAlive()) {
-                        fail("pgfleet exited (" + process.exitValue() + ") before \"" + what + "\":\n" + text);
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        fail("no \"" + what + "\" within " + START_DEADLINE_MS + " ms:\n" + text);
-                    }
-                    text.wait(Math.min(200, TimeUnit.NANOSECONDS.toMillis(left) + 1));
-                }
-            }
-        }
-
-        /** After the process exited: everything it wrote has been read. */
-        void awaitEnd() throws InterruptedException {
-            reader.join(TimeUnit.SECONDS.toMillis(30));
-        }
-
-        @Override
-        public String toString() {
-            synchronized (text) {
-                return text.toString();
-            }
         }
     }
 }

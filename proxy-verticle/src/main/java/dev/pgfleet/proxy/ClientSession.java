@@ -158,6 +158,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private static final int MAX_CHECKOUT_ATTEMPTS = 3;
   /** Draining: client input held until every ReadyForQuery owed has come (see onSessionMessage). */
   private boolean drainHeld;
+  /** For log_client_disconnections: when the client came, and why it went (null: it closed). */
+  private final long connectedAtMillis = System.currentTimeMillis();
+  private String closeReason;
 
   ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
     this.verticle = verticle;
@@ -267,6 +270,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     if (type == PgProtocol.TERMINATE_REQUEST) {
       // Terminate ends the client, not the pooled server connection.
+      closeReason = "client close request";
       return closeAfterAnswers(null);
     }
     if (discardToSync) {
@@ -1541,6 +1545,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     flushClient();
     cancelLoginTimer();
     state = State.READY;
+    ClientLog.login(runtime.config().general(), startup, socket, tls);
     // From here only these are read; everything else (COPY data) passes unread.
     framer.interceptTable(SESSION_MESSAGES);
     framer.resume();
@@ -1802,6 +1807,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (state == State.CLOSED) {
       return;
     }
+    closeReason = e.sqlState() + " " + e.getMessage();
     ByteBuf out = channel.alloc().buffer(128);
     BackendMessages.errorResponse(out, e);
     writeClient(out);
@@ -1833,6 +1839,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return;
     }
     state = State.CLOSED;
+    ClientLog.disconnect(runtime.config().general(), startup, socket, tls, closeReason, connectedAtMillis);
     framer.close();
     if (idleInTransactionTimer != 0) {
       context.owner().cancelTimer(idleInTransactionTimer);

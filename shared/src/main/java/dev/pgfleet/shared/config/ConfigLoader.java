@@ -9,7 +9,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads PgFleet's TOML configuration (PgCat's {@code pgcat.toml} layout, plus PgFleet keys).
@@ -60,6 +62,18 @@ public final class ConfigLoader {
      */
     public static Future<PgFleetConfig> load(Vertx vertx, Path file) {
         String source = file.toString();
+        return read(vertx, file).map(tree -> bind(tree.tree(), source));
+    }
+
+    /**
+     * Reads {@code file} with its overrides like {@link #load}, without binding: the merged tree
+     * and where each {@code [general]} key came from. A reload binds it itself ({@link #bind}),
+     * after putting back what must not change while running and the runtime SETs.
+     *
+     * @return the tree, or a failure holding a {@link ConfigException} (the file is unreadable or not TOML)
+     */
+    public static Future<ConfigTree> read(Vertx vertx, Path file) {
+        String source = file.toString();
         ConfigStoreOptions fileStore = new ConfigStoreOptions()
                 .setType("file")
                 .setFormat(TomlConfigProcessor.FORMAT)
@@ -78,8 +92,25 @@ public final class ConfigLoader {
         return retriever.getConfig()
                 .recover(e -> Future.failedFuture(e instanceof ConfigException ce ? ce
                         : new ConfigException(source, List.of(source + ": cannot read: " + message(e)))))
-                .map(merged -> ConfigBinder.bind(Overrides.apply(merged, source), source))
+                .map(merged -> {
+                    Map<String, String> sources = new LinkedHashMap<>();
+                    if (merged.getValue("general") instanceof JsonObject g) {
+                        g.fieldNames().forEach(k -> sources.put(k, ConfigTree.FILE));
+                    }
+                    JsonObject tree = Overrides.apply(merged, source, sources);
+                    return new ConfigTree(tree, sources);
+                })
                 .eventually(retriever::close);
+    }
+
+    /**
+     * Binds and validates a tree from {@link #read} (the tree itself is left as it was).
+     *
+     * @param source how messages name the file
+     * @throws ConfigException listing every problem, each naming {@code source} and the key
+     */
+    public static PgFleetConfig bind(JsonObject tree, String source) {
+        return ConfigBinder.bind(tree.copy(), source);
     }
 
     private static String message(Throwable e) {

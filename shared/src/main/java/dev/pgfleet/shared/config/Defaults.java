@@ -56,10 +56,21 @@ final class Defaults {
     static final int PROMETHEUS_EXPORTER_PORT = 9930;
     /** PgCat: {@code prepared_statements_cache_size} 0, which disables the cache. */
     static final int PREPARED_STATEMENTS_CACHE_SIZE = 0;
+    /**
+     * PgCat's {@code log_client_connections}/{@code log_client_disconnections} default to false
+     * (serde's bool default); PgBouncer's log_connections/log_disconnections to on. PgCat's is
+     * kept: a PgCat file behaves as it did, and a busy pooler's log is not flooded with a line per
+     * login unless asked for (conf/pgfleet.toml and the demo turn both on).
+     */
+    static final boolean LOG_CLIENT_CONNECTIONS = false;
+    static final boolean LOG_CLIENT_DISCONNECTIONS = false;
     /** {@code autoreload = true} (PgCat before 1.0 had a boolean) means this interval. */
     static final Duration AUTORELOAD_INTERVAL = Duration.ofMillis(15_000);
 
     // PgFleet additions ---------------------------------------------------------------------
+
+    /** Text, as before; JSON is for log collectors and is asked for (log_format = "json"). */
+    static final LogFormat LOG_FORMAT = LogFormat.TEXT;
 
     /** SCRAM: PostgreSQL's default password_encryption since 14; MD5 is deprecated there. */
     static final AuthType AUTH_TYPE = AuthType.SCRAM_SHA_256;

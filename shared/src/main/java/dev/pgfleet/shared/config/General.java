@@ -42,6 +42,8 @@ import java.util.Optional;
  * @param healthProbe                    the health probe's login, database and retries ({@code healthcheck_user},
  *                                       {@code healthcheck_password}, {@code healthcheck_database},
  *                                       {@code healthcheck_max_retries}, {@code healthcheck_retry_delay})
+ * @param logFormat                      {@code log_format}: text or JSON lines (read by dist's logging
+ *                                       at start; PgFleet addition)
  */
 public record General(
         String host,
@@ -80,7 +82,8 @@ public record General(
         Optional<Duration> autoreload,
         int preparedStatementsCacheSize,
         Duration clientLoginTimeout,
-        HealthProbe healthProbe) {
+        HealthProbe healthProbe,
+        LogFormat logFormat) {
 
     /** A copy listening on {@code port} (the demo binds where its servers let it). */
     public General withPort(int port) {
@@ -90,7 +93,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout, healthProbe);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat);
     }
 
     /** A copy with other health settings (tests and tools that shorten the probe cycle). */
@@ -101,7 +104,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout, healthProbe);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat);
     }
 
     /** Client TLS is on when both the certificate and the key are set. */
@@ -132,6 +135,7 @@ public record General(
                 + ", logClientConnections=" + logClientConnections
                 + ", logClientDisconnections=" + logClientDisconnections + ", autoreload=" + autoreload
                 + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize
-                + ", clientLoginTimeout=" + clientLoginTimeout + ", healthProbe=" + healthProbe + "]";
+                + ", clientLoginTimeout=" + clientLoginTimeout + ", healthProbe=" + healthProbe
+                + ", logFormat=" + logFormat + "]";
     }
 }

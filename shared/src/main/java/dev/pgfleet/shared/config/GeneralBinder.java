@@ -68,10 +68,11 @@ final class GeneralBinder {
 
         boolean prometheus = s.bool("enable_prometheus_exporter", Defaults.ENABLE_PROMETHEUS_EXPORTER);
         int prometheusPort = s.integer("prometheus_exporter_port", Defaults.PROMETHEUS_EXPORTER_PORT, 1, 65_535);
-        boolean logConnections = s.bool("log_client_connections", false);
-        boolean logDisconnections = s.bool("log_client_disconnections", false);
+        boolean logConnections = s.bool("log_client_connections", Defaults.LOG_CLIENT_CONNECTIONS);
+        boolean logDisconnections = s.bool("log_client_disconnections", Defaults.LOG_CLIENT_DISCONNECTIONS);
         Optional<Duration> autoreload = autoreload(s);
         int cacheSize = preparedStatementsCacheSize(s);
+        LogFormat logFormat = s.enumValue("log_format", LogFormat.class, Defaults.LOG_FORMAT);
 
         s.reportUnknownKeys();
         return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
@@ -79,7 +80,7 @@ final class GeneralBinder {
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
                 serverResetQuery, serverResetQueryAlways, prometheus, prometheusPort, logConnections, logDisconnections,
-                autoreload, cacheSize, loginTimeout, healthProbe);
+                autoreload, cacheSize, loginTimeout, healthProbe, logFormat);
     }
 
     /** The probe's own login and database (both optional), and its retries. */
@@ -116,6 +117,9 @@ final class GeneralBinder {
     /**
      * PgCat 1.x takes an interval in milliseconds; older PgCat took a boolean. Both are accepted:
      * {@code true} means {@link Defaults#AUTORELOAD_INTERVAL}, {@code false} or 0 means off.
+     * Unset is off: PgBouncer never reloads by itself and PgCat's autoreload is unset by default,
+     * and a file edited in place could be read half-written. conf/pgfleet.toml and the Kubernetes
+     * ConfigMap set it, where the file changes atomically (a {@code ..data} symlink swap).
      */
     private static Optional<Duration> autoreload(Section s) {
         Object v = s.raw("autoreload");

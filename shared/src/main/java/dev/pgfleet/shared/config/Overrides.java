@@ -33,11 +33,11 @@ final class Overrides {
             "tcp_user_timeout", "tls_certificate", "tls_private_key", "server_tls", "verify_server_certificate",
             "server_tls_mode", "server_reset_query", "server_reset_query_always", "enable_prometheus_exporter", "prometheus_exporter_port",
             "log_client_connections", "log_client_disconnections", "autoreload", "prepared_statements",
-            "prepared_statements_cache_size");
+            "prepared_statements_cache_size", "log_format");
 
     /** Keys whose override text is used as is, so a password of digits stays a string. */
     private static final Set<String> STRING_KEYS = Set.of("host", "admin_username", "admin_password", "auth_type",
-            "tls_certificate", "tls_private_key", "server_tls_mode", "server_reset_query");
+            "tls_certificate", "tls_private_key", "server_tls_mode", "server_reset_query", "log_format");
 
     private Overrides() {
     }
@@ -67,12 +67,21 @@ final class Overrides {
      * (ARCHITECTURE.md: file, then environment, then system properties).
      */
     static JsonObject apply(JsonObject merged, String source) {
+        return apply(merged, source, new java.util.HashMap<>());
+    }
+
+    /** As {@link #apply(JsonObject, String)}, noting in {@code sources} each key an override set. */
+    static JsonObject apply(JsonObject merged, String source, Map<String, String> sources) {
         JsonObject general = merged.getValue("general") instanceof JsonObject g ? g : new JsonObject();
         for (String key : GENERAL_KEYS) {
-            apply(merged, general, ENV_PREFIX + key.toUpperCase(Locale.ROOT), key, source);
+            if (apply(merged, general, ENV_PREFIX + key.toUpperCase(Locale.ROOT), key, source)) {
+                sources.put(key, ConfigTree.ENVIRONMENT);
+            }
         }
         for (String key : GENERAL_KEYS) {
-            apply(merged, general, SYS_PREFIX + key, key, source);
+            if (apply(merged, general, SYS_PREFIX + key, key, source)) {
+                sources.put(key, ConfigTree.SYSTEM_PROPERTY);
+            }
         }
         if (!general.isEmpty() || merged.containsKey("general")) {
             merged.put("general", general);
@@ -80,13 +89,15 @@ final class Overrides {
         return merged;
     }
 
-    private static void apply(JsonObject merged, JsonObject general, String name, String key, String source) {
+    private static boolean apply(JsonObject merged, JsonObject general, String name, String key, String source) {
         Object v = merged.remove(name);
         if (v != null) {
             general.put(key, STRING_KEYS.contains(key) ? v.toString() : typed(v.toString()));
             // The name only: values may be passwords.
             LOG.info("{}: general.{} overridden by {}", source, key, name);
+            return true;
         }
+        return false;
     }
 
     /** Overrides arrive as text; integers and booleans are turned back into TOML's types. */
