@@ -260,7 +260,7 @@ final class ProxyAdmin {
     return out;
   }
 
-  /** Closes the idle connections of {@code pools} (PAUSE); the count of those left open. */
+  /** Closes the idle connections of {@code pools} (PAUSE); zero once none is left open or being opened. */
   private Future<Integer> closeIdleAndCount(Set<ServerPool> pools) {
     return onEachLoop(v -> {
       int open = 0;
@@ -274,7 +274,9 @@ final class ProxyAdmin {
         }
       }
       return open;
-    }).map(counts -> counts.stream().mapToInt(Integer::intValue).sum());
+    }).map(counts -> counts.stream().mapToInt(Integer::intValue).sum()
+      // Slots being opened (a TCP connect under way has no connection object yet) count too.
+      + pools.stream().mapToInt(ServerPool::size).sum());
   }
 
   private Future<Integer> countServers(Set<ServerPool> pools, Predicate<ServerConnection> which) {
