@@ -159,8 +159,29 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** Draining: client input held until every ReadyForQuery owed has come (see onSessionMessage). */
   private boolean drainHeld;
   /** For log_client_disconnections: when the client came, and why it went (null: it closed). */
-  private final long connectedAtMillis = System.currentTimeMillis();
   private String closeReason;
+  /** This loop's counters of the session's pool (see PoolCounters); null until the pool is known. */
+  private PoolCounters counters;
+  /** Bytes read and written before the pool was known, added to its counters then. */
+  private long receivedBeforeLogin;
+  private long sentBeforeLogin;
+  /**
+   * System.nanoTime() of: the request the server answers now, the transaction's first request,
+   * the start of a wait for a checkout, the last request, the last ReadyForQuery (0: none). The
+   * clocks read per request and per wait; a transaction reuses its first request's.
+   */
+  private long queryStart;
+  private long xactStart;
+  private long waitStart;
+  private long lastRequest;
+  private long readyAt;
+  /** Held by PAUSE or SUSPEND at login (not at a transaction's start): RESUME goes on with the login. */
+  private boolean heldAtLogin;
+  private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+  /** SHOW CLIENTS' id (PgFleet's own numbering, per process). */
+  final long id = IDS.incrementAndGet();
+  private final long connectMillis = System.currentTimeMillis();
+  private final long connectNanos = System.nanoTime();
 
   ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
     this.verticle = verticle;
@@ -173,6 +194,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   void start() {
     runtime.sessionStarted(this);
+    verticle.stats().clientOpened(this);
     long loginTimeout = runtime.config().general().clientLoginTimeout().toMillis();
     if (loginTimeout > 0) {
       loginTimer = context.owner().setTimer(loginTimeout, t -> loginTimedOut());
@@ -184,6 +206,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       log.debug("client {}: {}", socket.remoteAddress(), err.toString());
       socket.close();
     });
+    if (runtime.control().suspended()) {
+      socket.pause();   // SUSPEND: nothing is read until RESUME
+    }
   }
 
   ContextInternal context() {
@@ -201,6 +226,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       buf.release();
       return;
     }
+    countReceived(buf.readableBytes());
     if (!startupPacketSeen && framer.buffered() == 0 && buf.readableBytes() >= 4
       && buf.getInt(buf.readerIndex()) == PgProtocol.TERMINATE_REQUEST << 24) {
       // Terminate ('X', length 4) before any startup packet, as node-postgres sends on connect();
@@ -303,10 +329,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
     }
     if (server == null) {
-      if (runtime.shuttingDown()) {
-        // Draining: a new transaction is refused before anything of it reaches a server.
-        fatal(adminShutdown());
-        return MessageFramer.CONSUME;
+      if (runtime.control().flags() != 0) {
+        // Draining, PAUSE, SUSPEND: one volatile read here when none is in force.
+        int controlled = controlled();
+        if (controlled != -1) {
+          return controlled;
+        }
       }
       int answered = answerWithoutServer(type, buf, offset, length);
       if (answered != -1) {
@@ -340,20 +368,25 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
           noteEffects(dev.pgfleet.router.SessionCommands.scan(
             dev.pgfleet.shared.protocol.AsciiSql.ofQuery(buf, offset, length)));
         }
+        requestStarting(server);
         server.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.SYNC_REQUEST:
       case PgProtocol.FUNCTION_CALL_REQUEST:
+        requestStarting(server);
         server.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.COPY_DONE:
       case PgProtocol.COPY_FAIL_REQUEST:
         return MessageFramer.FORWARD;   // COPY's, or ignored by the server outside COPY
       case PgProtocol.PARSE_REQUEST:
+        counters.clientParses++;
+        counters.serverParses++;
         sessionModeParse(buf, offset, length);
         server.extendedSent();
         return MessageFramer.FORWARD;
       case PgProtocol.BIND_REQUEST:
+        counters.binds++;
         if (!resettingStatements.isEmpty()) {
           dev.pgfleet.router.SessionCommands.Effects fx =
             resettingStatements.get(ExtendedMessages.bindStatement(buf, offset, length));
@@ -432,10 +465,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         unnamed = null;
         s.unnamed(null);
         requests.add(RequestQueue.QUERY, false);
+        requestStarting(s);
         s.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.SYNC_REQUEST:
         requests.add(RequestQueue.SYNC, false);
+        requestStarting(s);
         s.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.EXECUTE_REQUEST:
@@ -455,6 +490,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         return onClose(buf, offset, length);
       case PgProtocol.FUNCTION_CALL_REQUEST:
         requests.add(RequestQueue.FUNCTION_CALL, false);
+        requestStarting(s);
         s.requestSent();
         return MessageFramer.FORWARD;
       default:
@@ -465,6 +501,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private int onParse(ByteBuf buf, int offset, int length) {
     server.extendedSent();
+    counters.clientParses++;
     if (ExtendedMessages.firstNameEmpty(buf, offset)) {
       // Kept as sent, to parse again wherever a later Bind or Describe of it lands; what its SQL
       // does to settings counts at its Binds, which may come in a later transaction. A client that
@@ -479,6 +516,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
       server.unnamed(u);
       requests.add(RequestQueue.PARSE, false, u);
+      counters.serverParses++;
       return MessageFramer.FORWARD;
     }
     ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
@@ -487,6 +525,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     framer.flushRun();
     if (server.hasPrepared(st.serverName())) {
       // Already on this server connection: answer the client's Parse ourselves, in order.
+      counters.preparedHits++;
       requests.addSynthetic(ExtendedMessages.parseComplete());
       server.emitSynthetic();
     } else {
@@ -497,6 +536,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private int onBind(ByteBuf buf, int offset, int length) {
     server.extendedSent();
+    counters.binds++;
     String name = ExtendedMessages.bindStatement(buf, offset, length);
     if (name.isEmpty()) {
       if (unnamed == null) {
@@ -610,7 +650,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** Parses a pool statement on this server connection, closing the least recently used one past the limit. */
   private void prepareOnServer(PreparedStatements.Statement st, boolean hideParseComplete) {
     String evicted = server.addPrepared(st.serverName(), runtime.preparedStatementsCacheSize());
+    counters.preparedMisses++;
+    counters.serverParses++;
     if (evicted != null) {
+      counters.preparedEvictions++;
       ByteBuf close = server.alloc(evicted.length() + 8);
       ExtendedMessages.closeStatement(close, evicted);
       writeServer(close);
@@ -625,6 +668,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** The client's unnamed statement, parsed again on this server connection (its ParseComplete hidden). */
   private void prepareUnnamedOnServer() {
     byte[] message = unnamed.parse();
+    counters.serverParses++;
     ByteBuf parse = server.alloc(message.length);
     parse.writeBytes(message);
     writeServer(parse);
@@ -660,6 +704,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * Then, as PostgreSQL after an error, the client's messages up to Sync are dropped.
    */
   private int refuse(PgException error) {
+    countError(error.sqlState());
     ByteBuf out = channel.alloc().buffer(128);
     BackendMessages.errorResponse(out, error);
     discardToSync = true;
@@ -720,6 +765,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
           return -1;
         }
         statements.put(parse.name(), st);
+        counters.clientParses++;
+        counters.preparedHits++;
         writeClient(ExtendedMessages.parseComplete());
         clientNeedsFlush = true;
         return MessageFramer.CONSUME;
@@ -959,6 +1006,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (!requests.isEmpty()) {
       return -1;   // responses to earlier requests are still coming: let the server answer in order
     }
+    countError(error.sqlState());
     ByteBuf out = channel.alloc().buffer(256);
     BackendMessages.errorResponse(out, error);
     writeClient(out);
@@ -975,6 +1023,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     ByteBuf out = channel.alloc().buffer(128);
     if (error != null) {
+      countError(error.sqlState());
       BackendMessages.errorResponse(out, error);
     } else {
       BackendMessages.commandComplete(out, tag);
@@ -1278,13 +1327,28 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * when a transaction starts.
    */
   private void connectServer() {
-    PoolRouting r = runtime.routing(poolConfig.name(), user.username());
-    if (r == null || !r.sessionStarted()) {
-      // Removed by a reload while this client authenticated: as for a database that does not exist.
-      fatal(new PgException(SqlState.INVALID_CATALOG_NAME, "database \"" + startup.database() + "\" does not exist"));
+    if (routing == null) {
+      PoolRouting r = runtime.routing(poolConfig.name(), user.username());
+      if (r == null || !r.sessionStarted()) {
+        // Removed by a reload while this client authenticated: as for a database that does not exist.
+        fatal(new PgException(SqlState.INVALID_CATALOG_NAME, "database \"" + startup.database() + "\" does not exist"));
+        return;
+      }
+      routing = r;   // once: a login held by PAUSE comes back here at RESUME
+    }
+    if (counters == null) {
+      countIn(verticle.stats().counters(routing));
+    }
+    ProxyControl control = runtime.control();
+    if (control.disabled(poolConfig.name())) {
+      // PgBouncer's words for a DISABLEd database; PostgreSQL's SQLSTATE for one not accepting connections.
+      fatal(new PgException("55000", "database does not allow connections: " + poolConfig.name()));
       return;
     }
-    routing = r;
+    if (control.flags() != 0 && control.holds(poolConfig.name())) {
+      hold(true);   // new clients of a paused database wait for RESUME (PgBouncer)
+      return;
+    }
     pool = routing.view.primary;
     mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
     settings = runtime.intern(SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis()));
@@ -1301,6 +1365,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         }
         server = ar.result();
         server.link(this, null);
+        counters.serverAssignments++;
         greet(server.parameters());
       });
       return;
@@ -1349,6 +1414,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     attach(pool);
     Promise<ServerConnection> waited = context.promise();
     ServerPool.Checkout checkout = new ServerPool.PromiseCheckout(waited);
+    startWait();
     acquiring = checkout;
     pool.acquire(context, verticle.connector()::open, checkout);
     return waited.future().recover(err -> Future.failedFuture(waitError(err, login)))
@@ -1356,7 +1422,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       .recover(err -> err instanceof ServerConnection.Lost && checkoutAttempts < MAX_CHECKOUT_ATTEMPTS && state != State.CLOSED
         ? acquireAttempt(login)   // only PgFleet's SET reached that server (killed while idle): take another
         : Future.failedFuture(err))
-      .andThen(ar -> acquiring = null);
+      .andThen(ar -> {
+        acquiring = null;
+        endWait();
+      });
   }
 
   /** Whether every reported startup value of this client is known in the form the server reports it. */
@@ -1452,12 +1521,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       // The common case: an idle connection of this loop with the same settings, no Future.
       server = idle;
       server.link(this, requests);
+      counters.serverAssignments++;
       return;
     }
     waiting = true;
     if (idle != null) {
       withSettings(idle).onComplete(ar -> acquiredForTransaction(ar.result(), ar.cause()));
     } else {
+      startWait();
       acquiring = transactionCheckout;
       pool.acquire(context, verticle.connector()::open, transactionCheckout);
     }
@@ -1474,6 +1545,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
       return;
     }
+    endWait();
     waiting = false;
     if (failure instanceof ServerConnection.Lost && checkoutAttempts < MAX_CHECKOUT_ATTEMPTS) {
       // Only PgFleet's settings sync reached that server (killed while idle in the pool), nothing
@@ -1492,14 +1564,22 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         return;
       }
       // The client stays usable: the error, then its messages up to Sync are dropped.
+      countError(e.sqlState());
       ByteBuf out = channel.alloc().buffer(128);
       BackendMessages.errorResponse(out, e);
       writeClient(out);
       flushClient();
       discardToSync = true;
     } else {
+      if (runtime.control().flags() != 0 && runtime.control().holds(poolConfig.name())) {
+        // PAUSE came while this client waited for a connection: it goes on waiting, for RESUME.
+        conn.release();
+        hold(false);
+        return;
+      }
       server = conn;
       server.link(this, requests);
+      counters.serverAssignments++;
     }
     framer.resume();
     onReadComplete();
@@ -1576,6 +1656,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (log.isTraceEnabled()) {
       log.trace("[{}] ready {}", System.identityHashCode(this), (char) txStatus);
     }
+    requestEnded(txStatus);
     if (terminating && !server.awaitingReady()) {
       finishTerminating();   // the last answer before Terminate is out: now the close
       return;
@@ -1617,7 +1698,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ServerConnection s = server;
     if (!settingsDirty) {
       server = null;
-      releaseAfterTransaction(s);
+      releaseAfterTransaction(s, readyAt);
       leaveIfDraining();
       return;
     }
@@ -1637,7 +1718,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
       if (server == s) {
         server = null;
-        releaseAfterTransaction(s);
+        releaseAfterTransaction(s, System.nanoTime());
       }
       leaveIfDraining();
       if (state == State.READY) {
@@ -1653,11 +1734,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * setting inside, set_config with a computed name). What PgFleet tracks is applied again on
    * the next checkout, since the reset leaves the connection with no settings of a client.
    */
-  private void releaseAfterTransaction(ServerConnection s) {
+  private void releaseAfterTransaction(ServerConnection s, long now) {
     if (runtime.config().general().serverResetQueryAlways()) {
       s.resetAndRelease(runtime.config().general().serverResetQuery());
     } else {
-      s.release();
+      s.release(now);
     }
   }
 
@@ -1808,6 +1889,13 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return;
     }
     closeReason = e.sqlState() + " " + e.getMessage();
+    if (counters == null && poolConfig != null && user != null) {
+      PoolRouting known = runtime.routing(poolConfig.name(), user.username());
+      if (known != null) {
+        countIn(verticle.stats().counters(known));   // a failed login of a known pool
+      }
+    }
+    countError(e.sqlState());
     ByteBuf out = channel.alloc().buffer(128);
     BackendMessages.errorResponse(out, e);
     writeClient(out);
@@ -1816,6 +1904,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   }
 
   private void writeClient(ByteBuf buf) {
+    countSent(buf.readableBytes());
     NetSockets.write(channel, buf);
   }
 
@@ -1839,7 +1928,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       return;
     }
     state = State.CLOSED;
-    ClientLog.disconnect(runtime.config().general(), startup, socket, tls, closeReason, connectedAtMillis);
+    ClientLog.disconnect(runtime.config().general(), startup, socket, tls, closeReason, connectMillis);
     framer.close();
     if (idleInTransactionTimer != 0) {
       context.owner().cancelTimer(idleInTransactionTimer);
@@ -1872,5 +1961,206 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       routing.sessionEnded();   // the last client of a pool a reload removed closes its server connections
     }
     runtime.sessionEnded(this);
+    verticle.stats().clientClosed(this);
+    runtime.control().unhold(this);
+  }
+
+  // -- admin commands (called on this session's loop) -------------------------------------
+
+  /** Draining ends the session; PAUSE and SUSPEND hold it; -1: go on. */
+  private int controlled() {
+    if (runtime.shuttingDown()) {
+      // Draining: a new transaction is refused before anything of it reaches a server.
+      fatal(adminShutdown());
+      return MessageFramer.CONSUME;
+    }
+    if (runtime.control().holds(poolConfig.name())) {
+      hold(false);
+      return MessageFramer.STOP;   // the message waits in the framer
+    }
+    return -1;
+  }
+
+  /** Waits for RESUME, counted as waiting (cl_waiting, wait time). */
+  private void hold(boolean atLogin) {
+    heldAtLogin = atLogin;
+    startWait();
+    ProxyControl control = runtime.control();
+    control.hold(this);
+    if (!control.holds(poolConfig.name()) && control.unhold(this)) {
+      context.runOnContext(v -> resumeHeld());   // RESUME came in between
+    }
+  }
+
+  /** RESUME: the held login or transaction goes on. */
+  void resumeHeld() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    endWait();
+    if (heldAtLogin) {
+      heldAtLogin = false;
+      connectServer();
+      return;
+    }
+    framer.resume();
+    onReadComplete();
+  }
+
+  /** The database the client asked for. */
+  String database() {
+    return poolConfig != null ? poolConfig.name() : startup != null ? startup.database() : "";
+  }
+
+  /** KILL, KILL_CLIENT: FATAL 57P01; with {@code closeServer} its server connection closes too. */
+  void kill(boolean closeServer) {
+    ServerConnection s = server;
+    fatal(adminShutdown());
+    if (closeServer && s != null) {
+      s.close();
+    }
+  }
+
+  /** Whether it waits for a server connection (or for RESUME). */
+  boolean waitingForServer() {
+    return waitStart != 0;
+  }
+
+  /** SUSPEND: flushed, then not read until RESUME. */
+  void suspend(boolean on) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    if (on) {
+      flushClient();
+      socket.pause();
+    } else {
+      socket.resume();
+    }
+  }
+
+  // -- counters and SHOW CLIENTS (LoopStats reads these on this session's loop) ---------
+
+  private void countIn(PoolCounters c) {
+    counters = c;
+    c.bytesReceived += receivedBeforeLogin;
+    c.bytesSent += sentBeforeLogin;
+  }
+
+  private void countReceived(int n) {
+    PoolCounters c = counters;
+    if (c != null) {
+      c.bytesReceived += n;
+    } else {
+      receivedBeforeLogin += n;
+    }
+  }
+
+  private void countSent(int n) {
+    PoolCounters c = counters;
+    if (c != null) {
+      c.bytesSent += n;
+    } else {
+      sentBeforeLogin += n;
+    }
+  }
+
+  private void countError(String sqlState) {
+    if (counters != null) {
+      counters.error(sqlState);
+    }
+  }
+
+  @Override
+  public void serverError(String sqlState) {
+    countError(sqlState);
+  }
+
+  /** A request that ReadyForQuery answers goes to {@code s}: a query starts unless one runs (pipelined). */
+  private void requestStarting(ServerConnection s) {
+    if (!s.awaitingReady()) {
+      long now = System.nanoTime();
+      queryStart = now;
+      lastRequest = now;
+      if (xactStart == 0) {
+        xactStart = now;
+      }
+    }
+  }
+
+  /**
+   * A ReadyForQuery for the client: its query ended (a pipelined next one starts now, as the
+   * server runs them in turn), and at 'I' its transaction (PgBouncer's xact_count, query_count).
+   */
+  private void requestEnded(byte txStatus) {
+    long now = System.nanoTime();
+    readyAt = now;
+    PoolCounters c = counters;
+    if (queryStart != 0) {
+      c.queryEnded(now - queryStart);
+      queryStart = server != null && server.awaitingReady() ? now : 0;
+    }
+    if (txStatus == PgProtocol.TX_IDLE && xactStart != 0) {
+      c.xactEnded(now - xactStart);
+      xactStart = 0;
+    }
+  }
+
+  private void startWait() {
+    if (waitStart == 0) {
+      waitStart = System.nanoTime();
+    }
+  }
+
+  private void endWait() {
+    if (waitStart != 0) {
+      if (counters != null) {
+        counters.waitMicros += (System.nanoTime() - waitStart) / 1000;
+      }
+      waitStart = 0;
+    }
+  }
+
+  PoolRouting statsRouting() {
+    return routing;
+  }
+
+  /** SHOW CLIENTS' state: waiting for a checkout, logging in, linked, or idle between transactions. */
+  String statsState() {
+    if (waitStart != 0) {
+      return "waiting";
+    }
+    if (state != State.READY) {
+      return "login";
+    }
+    return server != null ? "active" : "idle";
+  }
+
+  long waitedMicros(long now) {
+    return waitStart == 0 ? 0 : (now - waitStart) / 1000;
+  }
+
+  dev.pgfleet.shared.admin.ProxyStats.ConnectionStats connectionStats(long now, String st) {
+    io.vertx.core.net.SocketAddress remote = socket.remoteAddress();
+    io.vertx.core.net.SocketAddress local = socket.localAddress();
+    long request = connectMillis + ((lastRequest != 0 ? lastRequest : connectNanos) - connectNanos) / 1_000_000;
+    String app = settings != null ? settings.get("application_name")
+      : startup != null ? startup.parameters().get("application_name") : null;
+    ServerConnection s = server;
+    return new dev.pgfleet.shared.admin.ProxyStats.ConnectionStats(id, "C", startup != null ? startup.user() : "",
+      startup != null ? startup.database() : "", st, remote == null ? "" : remote.hostAddress(),
+      remote == null ? 0 : remote.port(), local == null ? "" : local.hostAddress(), local == null ? 0 : local.port(),
+      connectMillis, request, waitedMicros(now), false, s != null ? s.id : 0, cancelPid, tls ? tlsDescription() : "",
+      app == null ? "" : app, statements.size());
+  }
+
+  /** "TLSv1.3/TLS_AES_256_GCM_SHA384", as the client's handshake agreed (PgFleet's own SslHandler). */
+  private String tlsDescription() {
+    io.netty.handler.ssl.SslHandler h = NetSockets.channel(socket).pipeline().get(io.netty.handler.ssl.SslHandler.class);
+    if (h == null) {
+      return "TLS";
+    }
+    javax.net.ssl.SSLSession ssl = h.engine().getSession();
+    return ssl.getProtocol() + "/" + ssl.getCipherSuite();
   }
 }
