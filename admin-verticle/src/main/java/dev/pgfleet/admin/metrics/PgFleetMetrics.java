@@ -46,6 +46,10 @@ public final class PgFleetMetrics implements AutoCloseable {
         // series per reply would grow without bound. They are counted under one address.
         registry.config().meterFilter(MeterFilter.replaceTagValues("address",
                 a -> a.startsWith("__vertx.reply") ? "__vertx.reply" : a));
+        // The health probes' vertx-pg-client pools all carry the default name: their meters would
+        // be one gauge that the first probe registered (Micrometer ignores the others, with a
+        // warning). Probes have their own series (pgfleet_health_probes_total and the others).
+        registry.config().meterFilter(MeterFilter.deny(id -> "sql".equals(id.getTag("pool_type"))));
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

@@ -147,6 +147,7 @@ class MetricsEndpointTest {
             }
             assertFalse(p.families().keySet().stream().anyMatch(n -> n.startsWith("vertx_net_")), () ->
                     p.families().keySet().toString());
+            assertTrue(p.samples("vertx_pool_in_use", "pool_type", "sql").isEmpty());
             assertTrue(p.samples("vertx_eventbus_handlers").stream()
                     .noneMatch(s -> String.valueOf(s.labels().get("address")).matches("__vertx\\.reply\\.\\d+")));
 
