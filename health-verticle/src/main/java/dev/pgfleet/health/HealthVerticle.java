@@ -72,6 +72,9 @@ import java.util.Set;
  *
  * A ban placed or lifted by anyone (the proxy on a failed connect, an admin command) publishes a
  * new snapshot at once, re-evaluated from the last round's results.
+ *
+ * <p>The console's health commands ({@code BAN}, {@code UNBAN}, {@code BANS}, {@code HEALTH}) are
+ * answered on {@link dev.pgfleet.shared.admin.AdminBus#HEALTH} by {@link HealthCommands}.
  */
 public final class HealthVerticle extends VerticleBase {
 

@@ -16,25 +16,21 @@ import java.util.Map;
 /**
  * Collects the data points of one scrape by metric family, in first-use order, and builds the
  * Prometheus snapshots. Counter names are given without {@code _total}: the text writer adds it.
- * A family without a point is left out.
  */
 final class Families {
 
     private final Map<String, MetricSnapshot.Builder<?>> families = new LinkedHashMap<>();
-    private final Map<String, Integer> points = new LinkedHashMap<>();
 
     void gauge(String name, String help, double value, String... labels) {
         GaugeSnapshot.Builder b = (GaugeSnapshot.Builder) families.computeIfAbsent(name,
                 n -> GaugeSnapshot.builder().name(n).help(help));
         b.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build());
-        points.merge(name, 1, Integer::sum);
     }
 
     void counter(String name, String help, double value, String... labels) {
         CounterSnapshot.Builder b = (CounterSnapshot.Builder) families.computeIfAbsent(name,
                 n -> CounterSnapshot.builder().name(n).help(help));
         b.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build());
-        points.merge(name, 1, Integer::sum);
     }
 
     /**
@@ -49,17 +45,12 @@ final class Families {
         b.dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
                 .classicHistogramBuckets(ClassicHistogramBuckets.of(upperBounds, counts)).sum(sum)
                 .labels(Labels.of(labels)).build());
-        points.merge(name, 1, Integer::sum);
     }
 
-    /** Only families with points: a snapshot with none would print a TYPE without samples. */
+    /** A family exists once it has a point, so none prints a TYPE without samples. */
     MetricSnapshots build() {
         List<MetricSnapshot> out = new ArrayList<>();
-        families.forEach((name, b) -> {
-            if (points.getOrDefault(name, 0) > 0) {
-                out.add(b.build());
-            }
-        });
+        families.values().forEach(b -> out.add(b.build()));
         return new MetricSnapshots(out);
     }
 }

@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -74,7 +75,7 @@ final class PgFleetCollector implements MultiCollector {
                 statements.merge(ss.database() + '\0' + ss.user(), 1, Integer::sum);
             }
         }
-        for (PoolStats p : st.pools()) {
+        for (PoolStats p : st.pools() == null ? List.<PoolStats>of() : st.pools()) {
             pool(f, p, statements.getOrDefault(p.database() + '\0' + p.user(), 0));
         }
     }
