@@ -82,7 +82,9 @@ final class PgFleetCollector implements MultiCollector {
 
     private static void pool(Families f, PoolStats p, int statements) {
         String[] l = {"pool", p.database(), "user", p.user()};
-        clients(f, l, "active", p.clActive());
+        // Disjoint states, so that sum() is the pool's clients: PgBouncer's cl_active counts the
+        // idle ones (between transactions) too; here "active" is those linked to a server.
+        clients(f, l, "active", Math.max(0, p.clActive() - p.clIdle()));
         clients(f, l, "waiting", p.clWaiting());
         clients(f, l, "idle", p.clIdle());
         clients(f, l, "active_cancel_req", p.clActiveCancelReq());
@@ -141,7 +143,7 @@ final class PgFleetCollector implements MultiCollector {
     }
 
     private static void clients(Families f, String[] l, String state, int n) {
-        f.gauge("pgfleet_pool_clients", "Client connections of the pool by state (PgBouncer's cl_*)", n,
+        f.gauge("pgfleet_pool_clients", "Client connections of the pool by state (active: linked to a server; idle: between transactions)", n,
                 with(l, "state", state));
     }
 

@@ -44,7 +44,7 @@ class MetricsEndpointTest {
         queryBuckets[0] = 2_999;
         queryBuckets[ProxyStats.DURATION_BUCKETS_MICROS.length] = 1;   // over 10 s
         PoolStats pool = new PoolStats(POOL, USER, "transaction", false, false, 5, 0,
-                7, 25, 3, 0, 0,
+                10, 25, 3, 0, 0,   // cl_active 10 of which 3 idle (PgBouncer's cl_active counts them)
                 5, 0, 0, 0, 1, 0, 2, 1_500_000,
                 1_234, 1_000, 3_000, 123_456, 654_321,
                 2_000_000, 1_500_000, 250_000,
