@@ -75,7 +75,7 @@ final class ProxyAdmin {
     ProxyControl control = runtime.control();
     switch (request.command()) {
       case "STATS":
-        return stats().map(s -> AdminReply.ok("STATS", s.toJson()));
+        return stats().map(s -> AdminReply.ok("STATS", s.toJson()));   // still on the worker
       case "PAUSE":
         return pause(db);
       case "RESUME":
@@ -355,16 +355,9 @@ final class ProxyAdmin {
       });
       parts.add(part.future());
     }
-    io.vertx.core.Context here = vertx.getOrCreateContext();
-    Promise<ProxyStats> done = Promise.promise();
-    Future.all(parts).onComplete(ar -> here.runOnContext(x -> {
-      if (ar.failed()) {
-        done.fail(ar.cause());
-      } else {
-        done.complete(merge(pools, ar.result().list()));
-      }
-    }));
-    return done.future();
+    // Merged (and turned into JSON by the caller) on a worker thread: a large instance has
+    // thousands of rows, and every event loop of the process carries clients.
+    return Future.all(parts).compose(cf -> vertx.executeBlocking(() -> merge(pools, cf.list()), false));
   }
 
   /** A configured (database, user) pool and its routing, in configuration order. */
@@ -457,7 +450,8 @@ final class ProxyAdmin {
       }
     }
     boolean draining = runtime.shuttingDown();
-    return new ProxyStats(runtime.instanceId(), runtime.startedAtMillis(), System.currentTimeMillis(), !draining,
+    return new ProxyStats(runtime.instanceId(), runtime.startedAtMillis(), System.currentTimeMillis(),
+      runtime.accepting(),
       draining, runtime.control().suspended(), runtime.clientCount(), runtime.config().general().maxClientConn(), poolRows, clients, servers,
       statements);
   }

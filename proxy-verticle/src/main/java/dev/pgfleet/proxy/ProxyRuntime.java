@@ -66,6 +66,7 @@ public final class ProxyRuntime {
   /** What dist does when an admin SHUTDOWN has done the proxy's part (stops the process); may be null. */
   private volatile Runnable shutdownHook;
   private List<Future<Void>> unbound;
+  private volatile boolean accepting = true;
 
   /** PgBouncer's max_prepared_statements default is 200, PgCat's example 500: on by default. */
   static final int DEFAULT_PREPARED_STATEMENTS_CACHE_SIZE = 500;
@@ -126,6 +127,11 @@ public final class ProxyRuntime {
     return control;
   }
 
+  /** Listening for clients (false once a shutdown has begun). */
+  boolean accepting() {
+    return accepting && !verticles.isEmpty();
+  }
+
   /**
    * Called once an admin SHUTDOWN (on {@link dev.pgfleet.shared.admin.AdminBus#PROXY}) has done
    * the proxy's part: clients gone (57P01 for those left, or all left by themselves with
@@ -159,6 +165,7 @@ public final class ProxyRuntime {
    */
   synchronized List<Future<Void>> stopAccepting(Duration grace) {
     if (unbound == null) {
+      accepting = false;
       unbound = new ArrayList<>();
       for (ProxyVerticle v : verticles) {
         Promise<Void> stopped = Promise.promise();

@@ -274,6 +274,29 @@ class ProxyAdminTest {
   }
 
   @Test
+  void shutdownWaitForServersLetsTheRunningTransactionEnd() throws Exception {
+    ProxyFixture proxy = ProxyFixture.start("transaction", 5, "");
+    try (Connection holder = proxy.connectScram(); Connection idle = proxy.connectScram()) {
+      holder.setAutoCommit(false);
+      backendPid(holder);   // a transaction is open
+      backendPid(idle);
+      CompletableFuture<Void> hook = new CompletableFuture<>();
+      proxy.runtime.onShutdownRequest(() -> hook.complete(null));
+      ok(proxy, "SHUTDOWN", "WAIT_FOR_SERVERS");
+      assertFalse(ProxyStatsTest.stats(proxy).listening());
+      assertThrows(SQLException.class, proxy::connectScram, "no new clients");
+      holder.createStatement().execute("SELECT 2");   // the running transaction goes on
+      assertFalse(hook.isDone());
+      holder.commit();
+      hook.get(20, TimeUnit.SECONDS);
+      SQLException e = assertThrows(SQLException.class, () -> idle.createStatement().execute("SELECT 1"));
+      assertEquals("57P01", e.getSQLState(), e.getMessage());
+    } finally {
+      proxy.close();
+    }
+  }
+
+  @Test
   void shutdownWaitForClientsWaitsForTheLastClient() throws Exception {
     ProxyFixture proxy = ProxyFixture.start("transaction", 5, "");
     try {
