@@ -161,6 +161,7 @@ MIN_ROUNDS = 5         # the targets are medians of at least this many rounds
 def target_rank(t):
     """Row order: direct, the PgBouncers, the judged PgFleet, the --also-loops PgFleets by loops, rwsplit."""
     fixed = {"direct": (0, 0), "pgbouncer": (1, 0), "pgbouncer-1.18": (1, 1), "pgfleet": (2, 0),
+             "pgfleet-monitored": (2, 1),
              "direct-primary": (4, 0), "pgfleet-split-off": (4, 1), "pgfleet-split-on": (4, 2)}
     if t in fixed:
         return fixed[t]
@@ -344,6 +345,12 @@ def report(d):
         for proto in ("simple", "extended", "prepared"):
             w = f"select-{proto}-1"
             check(f"{w}: {who} p50 <= 1.05x PgBouncer", w, t, "p50_ms", ANCHOR, 1.05, False)
+    # --monitor: /metrics scraped and the console polled every second cost at most 3% (issue 12).
+    if any(k[1] == "pgfleet-monitored" for k in keys):
+        for proto in ("simple", "extended", "prepared"):
+            w = f"select-{proto}-50"
+            check(f"{w}: monitored PgFleet TPS >= 0.97x unmonitored", w, "pgfleet-monitored", "tps", JUDGED, 0.97,
+                  True)
     # The other targets of bench/run (benchmarks issue), on the judged instance.
     if ("select-prepared-50", JUDGED) in agg and ("select-extended-50", JUDGED) in agg:
         r = ratio(g("select-prepared-50", JUDGED, "tps"), g("select-extended-50", JUDGED, "tps"))

@@ -1,6 +1,8 @@
 package dev.pgfleet.dist;
 
 import dev.pgfleet.admin.config.ConfigVerticle;
+import dev.pgfleet.admin.metrics.MetricsVerticle;
+import dev.pgfleet.admin.metrics.PgFleetMetrics;
 import dev.pgfleet.health.HealthVerticle;
 import dev.pgfleet.health.LocalBanRegistry;
 import dev.pgfleet.proxy.ProxyRuntime;
@@ -39,12 +41,15 @@ public final class ProxyNode {
     private final Vertx vertx;
     private final ProxyRuntime runtime;
     private final General general;
+    /** Null unless enable_prometheus_exporter. */
+    private final PgFleetMetrics metrics;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
-    private ProxyNode(Vertx vertx, ProxyRuntime runtime, General general) {
+    private ProxyNode(Vertx vertx, ProxyRuntime runtime, General general, PgFleetMetrics metrics) {
         this.vertx = vertx;
         this.runtime = runtime;
         this.general = general;
+        this.metrics = metrics;
     }
 
     /**
@@ -71,8 +76,11 @@ public final class ProxyNode {
         // without a proxy instance would only cost a thread.
         // No thread context class loader swap around each event: PgFleet loads no classes by TCCL
         // on its event loops, and the two setContextClassLoader calls per read showed in the profile.
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true)
-                .setDisableTCCL(true));
+        VertxOptions options = new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true)
+                .setDisableTCCL(true);
+        // Vert.x metrics only with the exporter on (PgFleetMetrics leaves out its per-read TCP meters).
+        PgFleetMetrics metrics = general.enablePrometheusExporter() ? PgFleetMetrics.create() : null;
+        Vertx vertx = metrics != null ? metrics.vertx(options) : Vertx.vertx(options);
         // One registry for the process: bans from health probes and from failed connects alike.
         BanRegistry bans = new LocalBanRegistry();
         ProxyRuntime runtime = new ProxyRuntime(config, bans);
@@ -85,10 +93,18 @@ public final class ProxyNode {
             // The router builds the routing table from the configuration and the first snapshot;
             // the proxy takes it at start and every new one after.
             Futures.await(vertx.deployVerticle(new RouterVerticle(config)), DEPLOY_TIMEOUT, "starting the router");
+            if (metrics != null) {
+                // Before the proxy: /health answers while it starts, /ready says it is not up yet.
+                Futures.await(MetricsVerticle.deploy(vertx, config, metrics), DEPLOY_TIMEOUT,
+                        "starting the Prometheus exporter on port " + general.prometheusExporterPort());
+            }
             Futures.await(runtime.deploy(vertx, loops), DEPLOY_TIMEOUT,
                     "starting the proxy on " + general.host() + ":" + general.port());
         } catch (RuntimeException e) {
             Futures.await(vertx.close(), VERTX_CLOSE_TIMEOUT, "closing Vert.x");
+            if (metrics != null) {
+                metrics.close();
+            }
             throw e;
         }
         LOG.info("PgFleet listening on {}:{} ({} event loops, {} pools)", general.host(), general.port(), loops,
@@ -96,7 +112,7 @@ public final class ProxyNode {
         // The admin SHUTDOWN has drained the proxy: the process exits as on SIGTERM (the shutdown
         // hook stops the rest). Not on an event loop: exit waits for the hooks, which need them.
         runtime.onShutdownRequest(() -> new Thread(() -> System.exit(0), "pgfleet-admin-shutdown").start());
-        return new ProxyNode(vertx, runtime, general);
+        return new ProxyNode(vertx, runtime, general, metrics);
     }
 
     /**
@@ -167,6 +183,9 @@ public final class ProxyNode {
             Futures.await(vertx.close(), VERTX_CLOSE_TIMEOUT, "closing Vert.x");
         } catch (RuntimeException e) {
             LOG.warn("Vert.x close incomplete: {}", e.getMessage());
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         LOG.info("PgFleet stopped");
     }

@@ -2,6 +2,7 @@ package dev.pgfleet.health;
 
 import dev.pgfleet.shared.config.ConfigBus;
 import dev.pgfleet.shared.config.ConfigEpoch;
+import dev.pgfleet.shared.admin.AdminBus;
 import dev.pgfleet.shared.config.PgFleetConfig;
 import dev.pgfleet.shared.config.PoolConfig;
 import dev.pgfleet.shared.config.ServerConfig;
@@ -17,6 +18,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,6 +74,9 @@ import java.util.Set;
  *
  * A ban placed or lifted by anyone (the proxy on a failed connect, an admin command) publishes a
  * new snapshot at once, re-evaluated from the last round's results.
+ *
+ * <p>The console's health commands ({@code BAN}, {@code UNBAN}, {@code BANS}, {@code HEALTH}) are
+ * answered on {@link dev.pgfleet.shared.admin.AdminBus#HEALTH} by {@link HealthCommands}.
  */
 public final class HealthVerticle extends VerticleBase {
 
@@ -96,6 +101,8 @@ public final class HealthVerticle extends VerticleBase {
     private long configEpoch = 1;
     /** A configuration arrived during a round: the next round starts when this one ends. */
     private boolean reprobe;
+    private MessageConsumer<JsonObject> adminConsumer;
+    private final ProbeCounters probeCounters = new ProbeCounters();
     private final Map<ProbeTarget, ServerProbe> probes = new HashMap<>();
     private final Map<ServerKey, LagHistory> histories = new HashMap<>();
     private final Map<String, ServerKey> lastPrimaries = new HashMap<>();
@@ -145,7 +152,9 @@ public final class HealthVerticle extends VerticleBase {
         });
         // Local: in a fleet each instance answers for itself (its bans are the fleet's already).
         currentConsumer = vertx.eventBus().<Void>localConsumer(HealthBus.CURRENT, m -> m.reply(current));
-        return currentConsumer.completion().compose(v -> round());
+        // The console's BAN/UNBAN/BANS/HEALTH; local, as each instance answers for itself.
+        adminConsumer = vertx.eventBus().localConsumer(AdminBus.HEALTH, new HealthCommands(this));
+        return Future.all(currentConsumer.completion(), adminConsumer.completion()).compose(v -> round());
     }
 
     @Override
@@ -158,6 +167,9 @@ public final class HealthVerticle extends VerticleBase {
         }
         if (configConsumer != null) {
             configConsumer.unregister();
+        }
+        if (adminConsumer != null) {
+            adminConsumer.unregister();
         }
         if (codecRegistered) {
             vertx.eventBus().unregisterDefaultCodec(HealthSnapshot.class);
@@ -194,6 +206,37 @@ public final class HealthVerticle extends VerticleBase {
     /** The registry this verticle bans in. */
     public BanRegistry bans() {
         return bans;
+    }
+
+    /** The newest configuration given (the next round probes it). */
+    PgFleetConfig configInForce() {
+        return config;
+    }
+
+    /**
+     * Publishes a snapshot now, from the last round's results and the bans in force, even while a
+     * round runs (its results are not in yet; it publishes again when they are). For the admin
+     * BAN/UNBAN, which reply once routing can see the change. On this verticle's context.
+     *
+     * @return the version of the newest snapshot
+     */
+    long publishNow() {
+        if (!stopped && probedConfig != null) {
+            publish(probedConfig);
+        }
+        return current.version();
+    }
+
+    /** The probe results counted for a server of a pool's shard, as last probed. On this verticle's context. */
+    ProbeCounters.Counts probeCounts(String pool, int shard, ServerKey server) {
+        PgFleetConfig c = probedConfig;
+        PoolConfig p = c == null ? null : c.pools().get(pool);
+        if (p == null || shard < 0 || shard >= p.shards().size()) {
+            return ProbeCounters.Counts.ZERO;
+        }
+        ShardConfig s = p.shards().get(shard);
+        return s.servers().stream().filter(sc -> ServerKey.of(sc).equals(server)).findFirst()
+                .map(sc -> probeCounters.of(target(c, login(c, p), s, sc))).orElse(ProbeCounters.Counts.ZERO);
     }
 
     // ------------------------------------------------------------------ rounds
@@ -257,6 +300,7 @@ public final class HealthVerticle extends VerticleBase {
     private void afterProbes(PgFleetConfig c, Map<ProbeTarget, ProbeResult> probed) {
         // An inconclusive probe (PgFleet was late) says nothing new: the server keeps its last
         // result, and is never banned for it.
+        probeCounters.record(probed);
         Map<ProbeTarget, ProbeResult> results = new HashMap<>(probed);
         results.replaceAll((t, r) -> {
             if (!r.inconclusive()) {

@@ -480,9 +480,6 @@ public final class ProxyRuntime {
     if (tableConsumer != null) {
       tableConsumer.unregister();
     }
-    if (adminConsumer != null) {
-      adminConsumer.unregister();
-    }
     // Each NetServer's shutdown is awaited before this completes: a verticle undeployed (its
     // server closed) while that shutdown is still in its grace period can leave Vert.x 5.0's
     // close sequence failing on a sub-millisecond timer ("Cannot schedule a timer with delay
@@ -492,6 +489,10 @@ public final class ProxyRuntime {
     long deadline = System.nanoTime() + timeout.toNanos();
     drain(vertx, deadline, done);
     return done.future().eventually(() -> {
+      // STATS answers through the drain (draining = true): /ready says why it is 503, /metrics goes on.
+      if (adminConsumer != null) {
+        adminConsumer.unregister();
+      }
       pools.values().forEach(p -> p.close());
       return Future.join(unbound).transform(ar -> Future.<Void>succeededFuture());
     });

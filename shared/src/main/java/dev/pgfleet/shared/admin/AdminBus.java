@@ -26,6 +26,17 @@ public final class AdminBus {
     /**
      * Health and bans. Commands: {@code BAN host:port [seconds]}, {@code UNBAN host:port},
      * {@code BANS} (data: {@code {"rows": [...]}}), {@code HEALTH} (data: {@code {"rows": [...]}}).
+     *
+     * <p>BANS rows: {@code server} ("host:port"), {@code reason}, {@code since}, {@code expires}
+     * (ISO-8601 instants). HEALTH rows, one per server of each shard of each pool:
+     * {@code pool}, {@code shard} (int), {@code database}, {@code server}, {@code role} (as the
+     * probes found it: "primary", "replica", "unknown"), {@code configured_role}, {@code up},
+     * {@code lag_bytes} and {@code lag_ms} (long, null when unknown), {@code last_probe} (ISO-8601),
+     * {@code last_error} (null when it answered), {@code banned}, {@code serves_reads},
+     * {@code lagging}, {@code probes_ok}, {@code probes_failed}, {@code probes_inconclusive}
+     * (counters since the server entered the configuration). BAN's data: {@code server},
+     * {@code seconds}, {@code snapshot_version}; UNBAN's: {@code server}, {@code was_banned}.
+     * An unknown server is 42704, bad arguments 42601, a ban of zero or fewer seconds 22023.
      */
     public static final String HEALTH = "pgfleet.admin.health";
 

@@ -4,8 +4,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
 
 /**
  * The one place PgFleet touches {@code io.vertx.core.internal}: reading and writing a
@@ -91,5 +96,15 @@ public final class NetSockets {
   /** Netty's view of the outbound buffer: false once it is above the high water mark. */
   public static boolean writable(ChannelHandlerContext ctx) {
     return ctx.channel().isWritable();
+  }
+
+  /**
+   * The event loops of {@code vertx}, as executors: the liveness check (admin's /health) runs a
+   * task on each to see that none is stuck. Vert.x's public API has no way to reach every loop.
+   */
+  public static List<Executor> eventLoops(Vertx vertx) {
+    List<Executor> loops = new ArrayList<>();
+    ((VertxInternal) vertx).nettyEventLoopGroup().forEach(loops::add);
+    return loops;
   }
 }
