@@ -42,6 +42,8 @@ import java.util.Optional;
  * @param healthProbe                    the health probe's login, database and retries ({@code healthcheck_user},
  *                                       {@code healthcheck_password}, {@code healthcheck_database},
  *                                       {@code healthcheck_max_retries}, {@code healthcheck_retry_delay})
+ * @param adminPort                      a second listener that serves only the admin console; 0 = none
+ *                                       (PgFleet addition: PgBouncer and PgCat serve it on the main port only)
  */
 public record General(
         String host,
@@ -80,7 +82,8 @@ public record General(
         Optional<Duration> autoreload,
         int preparedStatementsCacheSize,
         Duration clientLoginTimeout,
-        HealthProbe healthProbe) {
+        HealthProbe healthProbe,
+        int adminPort) {
 
     /** A copy listening on {@code port} (the demo binds where its servers let it). */
     public General withPort(int port) {
@@ -90,7 +93,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout, healthProbe);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, adminPort);
     }
 
     /** A copy with other health settings (tests and tools that shorten the probe cycle). */
@@ -101,7 +104,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout, healthProbe);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, adminPort);
     }
 
     /** Client TLS is on when both the certificate and the key are set. */
@@ -132,6 +135,6 @@ public record General(
                 + ", logClientConnections=" + logClientConnections
                 + ", logClientDisconnections=" + logClientDisconnections + ", autoreload=" + autoreload
                 + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize
-                + ", clientLoginTimeout=" + clientLoginTimeout + ", healthProbe=" + healthProbe + "]";
+                + ", clientLoginTimeout=" + clientLoginTimeout + ", healthProbe=" + healthProbe + ", adminPort=" + adminPort + "]";
     }
 }

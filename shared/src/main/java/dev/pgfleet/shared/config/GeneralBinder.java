@@ -72,6 +72,10 @@ final class GeneralBinder {
         boolean logDisconnections = s.bool("log_client_disconnections", false);
         Optional<Duration> autoreload = autoreload(s);
         int cacheSize = preparedStatementsCacheSize(s);
+        int adminPort = s.integer("admin_port", Defaults.ADMIN_PORT, 0, 65_535);
+        if (adminPort != 0 && adminPort == port) {
+            s.error("admin_port", "must differ from port (" + port + "); 0 turns the console's own listener off");
+        }
 
         s.reportUnknownKeys();
         return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
@@ -79,7 +83,7 @@ final class GeneralBinder {
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
                 serverResetQuery, serverResetQueryAlways, prometheus, prometheusPort, logConnections, logDisconnections,
-                autoreload, cacheSize, loginTimeout, healthProbe);
+                autoreload, cacheSize, loginTimeout, healthProbe, adminPort);
     }
 
     /** The probe's own login and database (both optional), and its retries. */
