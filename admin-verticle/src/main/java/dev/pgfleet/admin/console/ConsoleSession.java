@@ -264,7 +264,9 @@ final class ConsoleSession implements MessageFramer.Listener {
 
     private Future<Result> run(ConsoleSql.Statement st) {
         state = "active";
-        return service.execute(st, this);
+        io.vertx.core.Promise<Result> answered = io.vertx.core.Promise.promise();
+        service.execute(st, this).onComplete(ar -> onContext(() -> answered.handle(ar)));
+        return answered.future();
     }
 
     /** A result: RowDescription (simple protocol only), DataRows, NOTICEs, then CommandComplete; or ErrorResponse. */
