@@ -1,5 +1,6 @@
 package dev.pgfleet.dist;
 
+import dev.pgfleet.admin.console.ConsoleService;
 import dev.pgfleet.health.HealthVerticle;
 import dev.pgfleet.health.LocalBanRegistry;
 import dev.pgfleet.proxy.ProxyRuntime;
@@ -60,6 +61,11 @@ public final class ProxyNode {
         try {
             Futures.await(vertx.deployVerticle(new HealthVerticle(config, bans)), DEPLOY_TIMEOUT,
                     "starting the health checks");
+            // The admin console (database pgfleet or pgbouncer, or admin_port): the proxy hands its
+            // authenticated admin logins to it.
+            ConsoleService console = new ConsoleService(vertx, config, ConsoleService.DEFAULT_STATS_PERIOD);
+            Futures.await(console.start(), DEPLOY_TIMEOUT, "starting the admin console");
+            runtime.console(console);
             Futures.await(runtime.deploy(vertx, loops), DEPLOY_TIMEOUT,
                     "starting the proxy on " + general.host() + ":" + general.port());
         } catch (RuntimeException e) {

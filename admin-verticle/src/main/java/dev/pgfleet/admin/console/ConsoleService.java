@@ -164,6 +164,7 @@ public final class ConsoleService implements AdminConsole {
             case "HEALTH" -> Shows.HEALTH;
             case "PREPARED" -> Shows.PREPARED;
             case "FLEET" -> Shows.FLEET;
+            case "HELP" -> null;
             default -> List.of(Result.text(st.arg(0).toLowerCase(Locale.ROOT)));
         };
     }
@@ -219,6 +220,9 @@ public final class ConsoleService implements AdminConsole {
                         .row("PgBouncer " + PGBOUNCER_VERSION + " (PgFleet " + version + ")"));
             case "MEM":
                 return Future.succeededFuture(Shows.mem());
+            case "HELP":
+                // PgBouncer's SHOW HELP: the commands as a NOTICE, no rows.
+                return Future.succeededFuture(Result.command("SHOW").notice(HINT));
             case "CONFIG":
                 return configRows().map(rows -> rows == null ? ownerMissing(AdminBus.CONFIG) : Shows.config(rows));
             case "BANS":
