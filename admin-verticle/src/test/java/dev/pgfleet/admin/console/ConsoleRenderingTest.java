@@ -317,6 +317,42 @@ class ConsoleRenderingTest {
         }
     }
 
+    /** TLS as for any client: pgjdbc with sslmode=require, and the console's row in SHOW CLIENTS says so. */
+    @Test
+    void tlsAdminLogin() throws Exception {
+        io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
+        String tls = "tls_certificate = \"" + cert.certificatePath() + "\"\ntls_private_key = \"" + cert.privateKeyPath()
+                + "\"\n";
+        try (ConsoleFixture tlsFx = ConsoleFixture.start(true, "transaction", 5, tls,
+                ConsoleService.DEFAULT_STATS_PERIOD, 1)) {
+            tlsFx.bus.eventBus().<JsonObject>localConsumer(AdminBus.PROXY,
+                    m -> m.reply(AdminReply.ok("", sample().toJson()).toJson()));
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("user", ConsoleFixture.ADMIN);
+            p.setProperty("password", ConsoleFixture.ADMIN_PASSWORD);
+            p.setProperty("sslmode", "require");
+            try (Connection c = java.sql.DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:" + tlsFx.port + "/pgfleet", p);
+                 ResultSet rs = c.createStatement().executeQuery("SHOW CLIENTS")) {
+                String consoleTls = null;
+                while (rs.next()) {
+                    if (rs.getString("database").equals("pgfleet")) {
+                        consoleTls = rs.getString("tls");
+                    }
+                }
+                assertNotNull(consoleTls);
+                assertTrue(consoleTls.startsWith("TLSv1."), consoleTls);
+            }
+            SQLException wrong = assertThrows(SQLException.class, () -> {
+                java.util.Properties q = new java.util.Properties();
+                q.putAll(p);
+                q.setProperty("password", "nope");
+                java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + tlsFx.port + "/pgfleet", q).close();
+            });
+            assertEquals("28P01", wrong.getSQLState());
+        }
+    }
+
     @Test
     void psqlReadsEveryShowAndSeveralStatementsPerQuery() throws Exception {
         assumeTrue(ConsoleFixture.psqlPresent(), "psql not installed");
