@@ -88,10 +88,13 @@ final class Shows {
             int4("memtotal"));
 
     // PgFleet's own (PgBouncer has no such command).
-    static final List<Result.Column> BANS = List.of(text("server"), text("since"), text("until"), int8("remaining_s"),
-            text("reason"));
-    static final List<Result.Column> HEALTH = List.of(text("pool"), int4("shard"), text("server"), text("role"),
-            text("up"), text("in_recovery"), int8("lag_bytes"), int8("lag_ms"), text("last_probe"), text("error"));
+    /** The health verticle's BANS rows (health-verticle's HealthCommands), in its order. */
+    static final List<Result.Column> BANS = List.of(text("server"), text("reason"), text("since"), text("expires"));
+    /** The health verticle's HEALTH rows: role as detected now, lag (NULL when unknown), last probe, counts. */
+    static final List<Result.Column> HEALTH = List.of(text("pool"), int4("shard"), text("database"), text("server"),
+            text("role"), text("configured_role"), text("up"), int8("lag_bytes"), int8("lag_ms"), text("last_probe"),
+            text("last_error"), text("banned"), text("serves_reads"), text("lagging"), int8("probes_ok"),
+            int8("probes_failed"), int8("probes_inconclusive"));
     static final List<Result.Column> PREPARED = List.of(text("database"), text("user"), text("name"), text("query"),
             text("parameter_types"), int4("servers"));
     static final List<Result.Column> FLEET = List.of(text("instance"), text("self"), text("state"),

@@ -83,12 +83,14 @@ class ConsoleRenderingTest {
             received.add(r);
             JsonArray rows = switch (r.command()) {
                 case "BANS" -> new JsonArray().add(new JsonObject().put("server", "127.0.0.1:5433")
-                        .put("since", "2026-12-02 06:00:00 UTC").put("until", "2026-12-02 06:01:00 UTC")
-                        .put("remaining_s", 42).put("reason", "connect failed"));
+                        .put("reason", "connect failed").put("since", "2026-12-02T06:00:00Z")
+                        .put("expires", "2026-12-02T06:01:00Z"));
                 case "HEALTH" -> new JsonArray().add(new JsonObject().put("pool", TestUsers.DATABASE).put("shard", 0)
-                        .put("server", "127.0.0.1:5432").put("role", "primary").put("up", true)
-                        .put("inRecovery", false).put("lagBytes", 0).put("lagMs", 0)
-                        .put("last_probe", "2026-12-02 06:00:00 UTC").put("error", ""));
+                        .put("database", TestUsers.DATABASE).put("server", "127.0.0.1:5432").put("role", "primary")
+                        .put("configured_role", "primary").put("up", true).put("lag_bytes", 0).putNull("lag_ms")
+                        .put("last_probe", "2026-12-02T06:00:00Z").putNull("last_error").put("banned", false)
+                        .put("serves_reads", true).put("lagging", false).put("probes_ok", 12)
+                        .put("probes_failed", 0).put("probesInconclusive", 1));
                 default -> null;
             };
             m.reply((rows == null ? AdminReply.ok("banned") : AdminReply.ok("", new JsonObject().put("rows", rows)))
@@ -224,11 +226,16 @@ class ConsoleRenderingTest {
                     "the proxy's clients, then the console's own");
             rs = s.executeQuery("SHOW BANS");
             assertTrue(rs.next());
-            assertEquals(42, rs.getLong("remaining_s"));
+            assertEquals("127.0.0.1:5433|connect failed|2026-12-02T06:01:00Z", rs.getString("server") + "|"
+                    + rs.getString("reason") + "|" + rs.getString("expires"));
             rs = s.executeQuery("SHOW HEALTH");
             assertTrue(rs.next());
             assertEquals("yes", rs.getString("up"));
-            assertEquals("no", rs.getString("in_recovery"));
+            assertEquals("no", rs.getString("banned"));
+            assertEquals(0, rs.getLong("lag_bytes"));
+            assertEquals(null, rs.getString("lag_ms"), "unknown lag is NULL");
+            assertEquals(12, rs.getLong("probes_ok"));
+            assertEquals(1, rs.getLong("probes_inconclusive"), "a camelCase key is found too");
             rs = s.executeQuery("SHOW CONFIG");
             assertTrue(rs.next());
             assertEquals("pool_mode|transaction|session|yes", rs.getString(1) + "|" + rs.getString(2) + "|"
