@@ -162,6 +162,26 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private static final int MAX_CHECKOUT_ATTEMPTS = 3;
   /** Draining: client input held until every ReadyForQuery owed has come (see onSessionMessage). */
   private boolean drainHeld;
+  /** This loop's counters of the session's pool (see PoolCounters); null until the pool is known. */
+  private PoolCounters counters;
+  /** Bytes read and written before the pool was known, added to its counters then. */
+  private long receivedBeforeLogin;
+  private long sentBeforeLogin;
+  /**
+   * System.nanoTime() of: the request the server answers now, the transaction's first request,
+   * the start of a wait for a checkout, the last request, the last ReadyForQuery (0: none). The
+   * clocks read per request and per wait; a transaction reuses its first request's.
+   */
+  private long queryStart;
+  private long xactStart;
+  private long waitStart;
+  private long lastRequest;
+  private long readyAt;
+  private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+  /** SHOW CLIENTS' id (PgFleet's own numbering, per process). */
+  final long id = IDS.incrementAndGet();
+  private final long connectMillis = System.currentTimeMillis();
+  private final long connectNanos = System.nanoTime();
 
   ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
     this(verticle, context, socket, false);
@@ -179,6 +199,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   void start() {
     runtime.sessionStarted(this);
+    verticle.stats().clientOpened(this);
     long loginTimeout = runtime.config().general().clientLoginTimeout().toMillis();
     if (loginTimeout > 0) {
       loginTimer = context.owner().setTimer(loginTimeout, t -> loginTimedOut());
@@ -207,6 +228,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       buf.release();
       return;
     }
+    countReceived(buf.readableBytes());
     if (!startupPacketSeen && framer.buffered() == 0 && buf.readableBytes() >= 4
       && buf.getInt(buf.readerIndex()) == PgProtocol.TERMINATE_REQUEST << 24) {
       // Terminate ('X', length 4) before any startup packet, as node-postgres sends on connect();
@@ -348,20 +370,25 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
           noteEffects(dev.pgfleet.router.SessionCommands.scan(
             dev.pgfleet.shared.protocol.AsciiSql.ofQuery(buf, offset, length)));
         }
+        requestStarting(server);
         server.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.SYNC_REQUEST:
       case PgProtocol.FUNCTION_CALL_REQUEST:
+        requestStarting(server);
         server.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.COPY_DONE:
       case PgProtocol.COPY_FAIL_REQUEST:
         return MessageFramer.FORWARD;   // COPY's, or ignored by the server outside COPY
       case PgProtocol.PARSE_REQUEST:
+        counters.clientParses++;
+        counters.serverParses++;
         sessionModeParse(buf, offset, length);
         server.extendedSent();
         return MessageFramer.FORWARD;
       case PgProtocol.BIND_REQUEST:
+        counters.binds++;
         if (!resettingStatements.isEmpty()) {
           dev.pgfleet.router.SessionCommands.Effects fx =
             resettingStatements.get(ExtendedMessages.bindStatement(buf, offset, length));
@@ -440,10 +467,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         unnamed = null;
         s.unnamed(null);
         requests.add(RequestQueue.QUERY, false);
+        requestStarting(s);
         s.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.SYNC_REQUEST:
         requests.add(RequestQueue.SYNC, false);
+        requestStarting(s);
         s.requestSent();
         return MessageFramer.FORWARD;
       case PgProtocol.EXECUTE_REQUEST:
@@ -463,6 +492,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         return onClose(buf, offset, length);
       case PgProtocol.FUNCTION_CALL_REQUEST:
         requests.add(RequestQueue.FUNCTION_CALL, false);
+        requestStarting(s);
         s.requestSent();
         return MessageFramer.FORWARD;
       default:
@@ -473,6 +503,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private int onParse(ByteBuf buf, int offset, int length) {
     server.extendedSent();
+    counters.clientParses++;
     if (ExtendedMessages.firstNameEmpty(buf, offset)) {
       // Kept as sent, to parse again wherever a later Bind or Describe of it lands; what its SQL
       // does to settings counts at its Binds, which may come in a later transaction. A client that
@@ -487,6 +518,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
       server.unnamed(u);
       requests.add(RequestQueue.PARSE, false, u);
+      counters.serverParses++;
       return MessageFramer.FORWARD;
     }
     ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
@@ -495,6 +527,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     framer.flushRun();
     if (server.hasPrepared(st.serverName())) {
       // Already on this server connection: answer the client's Parse ourselves, in order.
+      counters.preparedHits++;
       requests.addSynthetic(ExtendedMessages.parseComplete());
       server.emitSynthetic();
     } else {
@@ -505,6 +538,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private int onBind(ByteBuf buf, int offset, int length) {
     server.extendedSent();
+    counters.binds++;
     String name = ExtendedMessages.bindStatement(buf, offset, length);
     if (name.isEmpty()) {
       if (unnamed == null) {
@@ -618,7 +652,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** Parses a pool statement on this server connection, closing the least recently used one past the limit. */
   private void prepareOnServer(PreparedStatements.Statement st, boolean hideParseComplete) {
     String evicted = server.addPrepared(st.serverName(), runtime.preparedStatementsCacheSize());
+    counters.preparedMisses++;
+    counters.serverParses++;
     if (evicted != null) {
+      counters.preparedEvictions++;
       ByteBuf close = server.alloc(evicted.length() + 8);
       ExtendedMessages.closeStatement(close, evicted);
       writeServer(close);
@@ -633,6 +670,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** The client's unnamed statement, parsed again on this server connection (its ParseComplete hidden). */
   private void prepareUnnamedOnServer() {
     byte[] message = unnamed.parse();
+    counters.serverParses++;
     ByteBuf parse = server.alloc(message.length);
     parse.writeBytes(message);
     writeServer(parse);
@@ -668,6 +706,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * Then, as PostgreSQL after an error, the client's messages up to Sync are dropped.
    */
   private int refuse(PgException error) {
+    countError(error.sqlState());
     ByteBuf out = channel.alloc().buffer(128);
     BackendMessages.errorResponse(out, error);
     discardToSync = true;
@@ -728,6 +767,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
           return -1;
         }
         statements.put(parse.name(), st);
+        counters.clientParses++;
+        counters.preparedHits++;
         writeClient(ExtendedMessages.parseComplete());
         clientNeedsFlush = true;
         return MessageFramer.CONSUME;
@@ -967,6 +1008,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (!requests.isEmpty()) {
       return -1;   // responses to earlier requests are still coming: let the server answer in order
     }
+    countError(error.sqlState());
     ByteBuf out = channel.alloc().buffer(256);
     BackendMessages.errorResponse(out, error);
     writeClient(out);
@@ -983,6 +1025,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     ByteBuf out = channel.alloc().buffer(128);
     if (error != null) {
+      countError(error.sqlState());
       BackendMessages.errorResponse(out, error);
     } else {
       BackendMessages.commandComplete(out, tag);
@@ -1354,6 +1397,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    */
   private void connectServer() {
     routing = runtime.routing(poolConfig, user);
+    if (counters == null) {
+      countIn(verticle.stats().counters(routing));
+    }
     pool = routing.primary;
     mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
     settings = runtime.intern(SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis()));
@@ -1370,6 +1416,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         }
         server = ar.result();
         server.link(this, null);
+        counters.serverAssignments++;
         greet(server.parameters());
       });
       return;
@@ -1417,6 +1464,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     attach(pool);
     Promise<ServerConnection> waited = context.promise();
     ServerPool.Checkout checkout = new ServerPool.PromiseCheckout(waited);
+    startWait();
     acquiring = checkout;
     pool.acquire(context, verticle.connector()::open, checkout);
     return waited.future().recover(err -> Future.failedFuture(waitError(err, login)))
@@ -1424,7 +1472,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       .recover(err -> err instanceof ServerConnection.Lost && checkoutAttempts < MAX_CHECKOUT_ATTEMPTS && state != State.CLOSED
         ? acquireAttempt(login)   // only PgFleet's SET reached that server (killed while idle): take another
         : Future.failedFuture(err))
-      .andThen(ar -> acquiring = null);
+      .andThen(ar -> {
+        acquiring = null;
+        endWait();
+      });
   }
 
   /** Whether every reported startup value of this client is known in the form the server reports it. */
@@ -1520,12 +1571,14 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       // The common case: an idle connection of this loop with the same settings, no Future.
       server = idle;
       server.link(this, requests);
+      counters.serverAssignments++;
       return;
     }
     waiting = true;
     if (idle != null) {
       withSettings(idle).onComplete(ar -> acquiredForTransaction(ar.result(), ar.cause()));
     } else {
+      startWait();
       acquiring = transactionCheckout;
       pool.acquire(context, verticle.connector()::open, transactionCheckout);
     }
@@ -1542,6 +1595,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
       return;
     }
+    endWait();
     waiting = false;
     if (failure instanceof ServerConnection.Lost && checkoutAttempts < MAX_CHECKOUT_ATTEMPTS) {
       // Only PgFleet's settings sync reached that server (killed while idle in the pool), nothing
@@ -1560,6 +1614,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         return;
       }
       // The client stays usable: the error, then its messages up to Sync are dropped.
+      countError(e.sqlState());
       ByteBuf out = channel.alloc().buffer(128);
       BackendMessages.errorResponse(out, e);
       writeClient(out);
@@ -1568,6 +1623,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     } else {
       server = conn;
       server.link(this, requests);
+      counters.serverAssignments++;
     }
     framer.resume();
     onReadComplete();
@@ -1643,6 +1699,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (log.isTraceEnabled()) {
       log.trace("[{}] ready {}", System.identityHashCode(this), (char) txStatus);
     }
+    requestEnded(txStatus);
     if (terminating && !server.awaitingReady()) {
       finishTerminating();   // the last answer before Terminate is out: now the close
       return;
@@ -1684,7 +1741,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ServerConnection s = server;
     if (!settingsDirty) {
       server = null;
-      releaseAfterTransaction(s);
+      releaseAfterTransaction(s, readyAt);
       leaveIfDraining();
       return;
     }
@@ -1704,7 +1761,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
       if (server == s) {
         server = null;
-        releaseAfterTransaction(s);
+        releaseAfterTransaction(s, System.nanoTime());
       }
       leaveIfDraining();
       if (state == State.READY) {
@@ -1720,11 +1777,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
    * setting inside, set_config with a computed name). What PgFleet tracks is applied again on
    * the next checkout, since the reset leaves the connection with no settings of a client.
    */
-  private void releaseAfterTransaction(ServerConnection s) {
+  private void releaseAfterTransaction(ServerConnection s, long now) {
     if (runtime.config().general().serverResetQueryAlways()) {
       s.resetAndRelease(runtime.config().general().serverResetQuery());
     } else {
-      s.release();
+      s.release(now);
     }
   }
 
@@ -1874,6 +1931,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (state == State.CLOSED) {
       return;
     }
+    if (counters == null && poolConfig != null && user != null && poolConfig.user(user.username()).isPresent()) {
+      countIn(verticle.stats().counters(runtime.routing(poolConfig, user)));   // a failed login of a known pool
+    }
+    countError(e.sqlState());
     ByteBuf out = channel.alloc().buffer(128);
     BackendMessages.errorResponse(out, e);
     writeClient(out);
@@ -1882,6 +1943,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   }
 
   private void writeClient(ByteBuf buf) {
+    countSent(buf.readableBytes());
     NetSockets.write(channel, buf);
   }
 
@@ -1934,5 +1996,131 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       runtime.clientGone();
     }
     runtime.sessionEnded(this);
+    verticle.stats().clientClosed(this);
+  }
+
+  // -- counters and SHOW CLIENTS (LoopStats reads these on this session's loop) ---------
+
+  private void countIn(PoolCounters c) {
+    counters = c;
+    c.bytesReceived += receivedBeforeLogin;
+    c.bytesSent += sentBeforeLogin;
+  }
+
+  private void countReceived(int n) {
+    PoolCounters c = counters;
+    if (c != null) {
+      c.bytesReceived += n;
+    } else {
+      receivedBeforeLogin += n;
+    }
+  }
+
+  private void countSent(int n) {
+    PoolCounters c = counters;
+    if (c != null) {
+      c.bytesSent += n;
+    } else {
+      sentBeforeLogin += n;
+    }
+  }
+
+  private void countError(String sqlState) {
+    if (counters != null) {
+      counters.error(sqlState);
+    }
+  }
+
+  @Override
+  public void serverError(String sqlState) {
+    countError(sqlState);
+  }
+
+  /** A request that ReadyForQuery answers goes to {@code s}: a query starts unless one runs (pipelined). */
+  private void requestStarting(ServerConnection s) {
+    if (!s.awaitingReady()) {
+      long now = System.nanoTime();
+      queryStart = now;
+      lastRequest = now;
+      if (xactStart == 0) {
+        xactStart = now;
+      }
+    }
+  }
+
+  /**
+   * A ReadyForQuery for the client: its query ended (a pipelined next one starts now, as the
+   * server runs them in turn), and at 'I' its transaction (PgBouncer's xact_count, query_count).
+   */
+  private void requestEnded(byte txStatus) {
+    long now = System.nanoTime();
+    readyAt = now;
+    PoolCounters c = counters;
+    if (queryStart != 0) {
+      c.queryEnded(now - queryStart);
+      queryStart = server != null && server.awaitingReady() ? now : 0;
+    }
+    if (txStatus == PgProtocol.TX_IDLE && xactStart != 0) {
+      c.xactEnded(now - xactStart);
+      xactStart = 0;
+    }
+  }
+
+  private void startWait() {
+    if (waitStart == 0) {
+      waitStart = System.nanoTime();
+    }
+  }
+
+  private void endWait() {
+    if (waitStart != 0) {
+      if (counters != null) {
+        counters.waitMicros += (System.nanoTime() - waitStart) / 1000;
+      }
+      waitStart = 0;
+    }
+  }
+
+  PoolRouting statsRouting() {
+    return routing;
+  }
+
+  /** SHOW CLIENTS' state: waiting for a checkout, logging in, linked, or idle between transactions. */
+  String statsState() {
+    if (waitStart != 0) {
+      return "waiting";
+    }
+    if (state != State.READY) {
+      return "login";
+    }
+    return server != null ? "active" : "idle";
+  }
+
+  long waitedMicros(long now) {
+    return waitStart == 0 ? 0 : (now - waitStart) / 1000;
+  }
+
+  dev.pgfleet.shared.admin.ProxyStats.ConnectionStats connectionStats(long now, String st) {
+    io.vertx.core.net.SocketAddress remote = socket.remoteAddress();
+    io.vertx.core.net.SocketAddress local = socket.localAddress();
+    long request = connectMillis + ((lastRequest != 0 ? lastRequest : connectNanos) - connectNanos) / 1_000_000;
+    String app = settings != null ? settings.get("application_name")
+      : startup != null ? startup.parameters().get("application_name") : null;
+    ServerConnection s = server;
+    return new dev.pgfleet.shared.admin.ProxyStats.ConnectionStats(id, "C", startup != null ? startup.user() : "",
+      startup != null ? startup.database() : "", st, remote == null ? "" : remote.hostAddress(),
+      remote == null ? 0 : remote.port(), local == null ? "" : local.hostAddress(), local == null ? 0 : local.port(),
+      connectMillis, request, waitedMicros(now), false, s != null ? s.id : 0, cancelPid, tls ? tlsDescription() : "",
+      app == null ? "" : app, statements.size());
+  }
+
+  /** "TLSv1.3/TLS_AES_256_GCM_SHA384", as the client's handshake agreed (PgFleet's own SslHandler). */
+  private String tlsDescription() {
+    io.netty.handler.ssl.SslHandler h = NetSockets.channel(socket).pipeline().get(io.netty.handler.ssl.SslHandler.class);
+    if (h == null) {
+      return "TLS";
+    }
+    javax.net.ssl.SSLSession ssl = h.engine().getSession();
+    return ssl.getProtocol() + "/" + ssl.getCipherSuite();
   }
 }

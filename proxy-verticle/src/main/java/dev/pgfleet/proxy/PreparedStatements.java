@@ -185,4 +185,9 @@ final class PreparedStatements {
   int size() {
     return byText.size();
   }
+
+  /** The statements now (SHOW PREPARED); a weakly consistent view, read from any thread. */
+  java.util.Collection<Statement> all() {
+    return byText.values();
+  }
 }

@@ -58,6 +58,10 @@ public final class ProxyRuntime {
   private final long queryWaitTimeoutMillis;
   private final Map<Map<String, String>, Map<String, String>> settingsInterned = new ConcurrentHashMap<>();
   private static final int MAX_INTERNED_SETTINGS = 10_000;
+  /** Names this instance in STATS and, later, in the fleet: random, fixed for the process's life. */
+  private final String instanceId = String.format("%08x", new java.security.SecureRandom().nextInt());
+  private final long startedAtMillis = System.currentTimeMillis();
+  private MessageConsumer<io.vertx.core.json.JsonObject> adminConsumer;
 
   /** The admin console that authenticated console clients are handed to; null until dist registers one. */
   private volatile dev.pgfleet.shared.admin.AdminConsole console;
@@ -114,7 +118,31 @@ public final class ProxyRuntime {
         health(current);
         createPools();
         return vertx.deployVerticle(() -> new ProxyVerticle(this), new DeploymentOptions().setInstances(instances));
+      })
+      .compose(id -> {
+        // Local: in a fleet each member answers for itself (the fleet issue fans requests out).
+        ProxyAdmin admin = new ProxyAdmin(vertx, this);
+        adminConsumer = vertx.eventBus().localConsumer(dev.pgfleet.shared.admin.AdminBus.PROXY, admin::handle);
+        return adminConsumer.completion().map(id);
       });
+  }
+
+  String instanceId() {
+    return instanceId;
+  }
+
+  long startedAtMillis() {
+    return startedAtMillis;
+  }
+
+  /** The proxy verticles, one per event loop. */
+  List<ProxyVerticle> verticles() {
+    return verticles;
+  }
+
+  /** The routing of (database, user) if it exists, without creating it. */
+  PoolRouting existingRouting(String database, String user) {
+    return routings.get(database + '\0' + user);
   }
 
   /** A new snapshot: kept, and handed to every routing (each keeps only newer ones). */
@@ -299,6 +327,9 @@ public final class ProxyRuntime {
     shuttingDown = true;
     if (healthConsumer != null) {
       healthConsumer.unregister();
+    }
+    if (adminConsumer != null) {
+      adminConsumer.unregister();
     }
     // Each NetServer's shutdown is awaited before this completes: a verticle undeployed (its
     // server closed) while that shutdown is still in its grace period can leave Vert.x 5.0's

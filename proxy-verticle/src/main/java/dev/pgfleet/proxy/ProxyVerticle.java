@@ -34,6 +34,8 @@ public final class ProxyVerticle extends VerticleBase {
   private io.netty.handler.ssl.SslContext clientTls;
   private long maintenance;
   private long waitSweep;
+  /** This loop's counters and connections; touched on this loop only. */
+  private final LoopStats stats = new LoopStats();
 
   public ProxyVerticle(ProxyRuntime runtime) {
     this.runtime = runtime;
@@ -47,7 +49,7 @@ public final class ProxyVerticle extends VerticleBase {
       .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, general.connectTimeout().toMillis()))
       .setTcpNoDelay(true)
       .setTcpKeepAlive(true));
-    connector = new ServerConnector(ctx, client, general.maxMessageSize());
+    connector = new ServerConnector(ctx, client, general.maxMessageSize(), stats);
     if (general.clientTlsEnabled()) {
       // Each instance has its own context: the handshake runs in PgFleet's SslHandler
       // (NetSockets.startTls), not through the NetServer, of which only one per port has TLS.
@@ -141,6 +143,10 @@ public final class ProxyVerticle extends VerticleBase {
 
   ProxyRuntime runtime() {
     return runtime;
+  }
+
+  LoopStats stats() {
+    return stats;
   }
 
   ServerConnector connector() {

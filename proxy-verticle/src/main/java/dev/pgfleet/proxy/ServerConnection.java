@@ -79,6 +79,10 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
     /** The server did not create this unnamed statement (its Parse failed or was skipped after an error). */
     default void unnamedStatementLost(PreparedStatements.Unnamed statement) {
     }
+
+    /** An ErrorResponse of the server went to the client (counted by SQLSTATE class). */
+    default void serverError(String sqlState) {
+    }
   }
 
   private enum Phase { STARTUP, IDLE, LINKED, INTERNAL, CLOSED }
@@ -121,6 +125,12 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
   /** Hand the ReadyForQuery that answers the last request to the peer instead of forwarding it. */
   private boolean holdReady;
   private long lastUsed = System.nanoTime();
+  private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+  /** SHOW SERVERS' id (PgFleet's own numbering, per process). */
+  final long id = IDS.incrementAndGet();
+  private final long connectMillis = System.currentTimeMillis();
+  /** The loop's registry of connections (SHOW SERVERS), told when this one closes. */
+  private LoopStats loopStats;
 
   /**
    * The connection closed before it answered PgFleet's own query (a settings sync, the login's
@@ -257,7 +267,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
       case PgProtocol.PARAMETER_STATUS_RESPONSE:
         return onParameterStatus(buf, offset, length);
       case PgProtocol.ERROR_RESPONSE:
-        noteFatal(buf, offset, length);
+        noteFatal(buf, offset, length, true);
         return MessageFramer.FORWARD;
       default:
         return MessageFramer.FORWARD;
@@ -313,7 +323,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         }
         return MessageFramer.FORWARD;   // a Query has one per statement: it ends at ReadyForQuery
       case PgProtocol.ERROR_RESPONSE:
-        noteFatal(buf, offset, length);
+        noteFatal(buf, offset, length, head != RequestQueue.REFUSED);   // a refused request's error is PgFleet's
         return onTrackedError(q, head, buf, offset, length);
       case PgProtocol.READY_FOR_QUERY_RESPONSE:
         while (!q.isEmpty()) {
@@ -333,10 +343,15 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
   }
 
   /** Errors are rare: decoding each one to read its severity costs nothing on the hot path. */
-  private void noteFatal(ByteBuf buf, int offset, int length) {
-    String severity = ServerError.decode(buf, offset, length).severity();
+  private void noteFatal(ByteBuf buf, int offset, int length, boolean forwarded) {
+    ServerError error = ServerError.decode(buf, offset, length);
+    String severity = error.severity();
     if ("FATAL".equals(severity) || "PANIC".equals(severity)) {
       forwardedFatal = true;
+    }
+    Peer p = peer;
+    if (forwarded && p != null) {
+      p.serverError(error.sqlState());
     }
   }
 
@@ -665,7 +680,11 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
 
   /** Gives the connection back as it is (transaction mode: no reset between clients). */
   void release() {
-    long now = System.nanoTime();
+    release(System.nanoTime());
+  }
+
+  /** As {@link #release()}, {@code now} being the System.nanoTime() the caller read last (at the ReadyForQuery). */
+  void release(long now) {
     unlink(now);
     if (clean()) {
       pool.release(this, now);
@@ -785,6 +804,9 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
   private void onClosed() {
     Phase was = phase;
     phase = Phase.CLOSED;
+    if (loopStats != null) {
+      loopStats.serverClosed(this);
+    }
     framer.close();
     if (was == Phase.STARTUP) {
       if (startup != null) {
@@ -803,6 +825,52 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
     if (p != null) {
       p.serverClosed(this);
     }
+  }
+
+  // -- SHOW SERVERS (read on this connection's loop by LoopStats) -------------------------
+
+  void loopStats(LoopStats stats) {
+    this.loopStats = stats;
+    stats.serverOpened(this);
+  }
+
+  /**
+   * PgBouncer's server states: login, active (linked to a client, or running a query of its
+   * session's), tested (PgFleet's own query for the pool: a check or a reset), used (idle past
+   * healthcheck_delay: checked before its next use), idle; null once closed.
+   */
+  String statsState(long now) {
+    switch (phase) {
+      case STARTUP:
+        return "login";
+      case LINKED:
+        return "active";
+      case INTERNAL:
+        return peer != null ? "active" : "tested";
+      case IDLE:
+        return dev.pgfleet.shared.health.HealthChecks.needsCheck(lastUsed, now, pool.healthcheckDelayNanos()) ? "used" : "idle";
+      default:
+        return null;
+    }
+  }
+
+  void forEachPrepared(java.util.function.Consumer<String> action) {
+    prepared.keySet().forEach(action);
+  }
+
+  dev.pgfleet.shared.admin.ProxyStats.ConnectionStats connectionStats(long now, String state, String database, String user) {
+    io.vertx.core.net.SocketAddress remote = socket.remoteAddress();
+    io.vertx.core.net.SocketAddress local = socket.localAddress();
+    String tls = "";
+    if (socket.isSsl() && socket.sslSession() != null) {
+      tls = socket.sslSession().getProtocol() + "/" + socket.sslSession().getCipherSuite();
+    }
+    Peer p = peer;
+    return new dev.pgfleet.shared.admin.ProxyStats.ConnectionStats(id, "S", user, database, state,
+      remote == null ? target.host() : remote.hostAddress(), remote == null ? target.port() : remote.port(),
+      local == null ? "" : local.hostAddress(), local == null ? 0 : local.port(), connectMillis,
+      connectMillis + (lastUsed - createdAt) / 1_000_000, 0, false, p instanceof ClientSession cs ? cs.id : 0,
+      backendPid, tls, "", prepared.size());
   }
 
   /** A server error during login becomes the client's error, SQLSTATE kept when there is one. */

@@ -25,11 +25,13 @@ final class ServerConnector {
   private final ContextInternal context;
   private final NetClient client;
   private final int maxMessageLength;
+  private final LoopStats stats;
 
-  ServerConnector(ContextInternal context, NetClient client, int maxMessageLength) {
+  ServerConnector(ContextInternal context, NetClient client, int maxMessageLength, LoopStats stats) {
     this.context = context;
     this.client = client;
     this.maxMessageLength = maxMessageLength;
+    this.stats = stats;
   }
 
   ContextInternal context() {
@@ -42,11 +44,14 @@ final class ServerConnector {
 
   Future<ServerConnection> open(ServerPool pool) {
     ServerTarget target = pool.target();
+    long[] counts = stats.serverCounters(pool);
+    counts[LoopStats.CONNECTS]++;
     return client.connect(target.port(), target.host())
       .recover(err -> Future.failedFuture(new PgException(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
         "cannot connect to server " + target.host() + ":" + target.port() + ": " + err.getMessage())))
       .compose(socket -> negotiateTls(socket, target))
-      .compose(socket -> login(socket, pool, target));
+      .compose(socket -> login(socket, pool, target))
+      .onFailure(err -> counts[LoopStats.CONNECT_ERRORS]++);
   }
 
   private Future<NetSocket> negotiateTls(NetSocket socket, ServerTarget target) {
@@ -103,6 +108,7 @@ final class ServerConnector {
     socket.closeHandler(null);
     Promise<ServerConnection> promise = context.promise();
     ServerConnection conn = new ServerConnection(context, socket, pool, target, maxMessageLength);
+    conn.loopStats(stats);
     ServerStartup startup = new ServerStartup(conn, promise);
     conn.start(startup);
     Map<String, String> params = new LinkedHashMap<>();

@@ -210,6 +210,10 @@ final class ServerPool {
     return maxSize;
   }
 
+  long healthcheckDelayNanos() {
+    return healthcheckDelayNanos;
+  }
+
   synchronized int size() {
     return size;
   }

@@ -56,18 +56,24 @@ public record ProxyStats(String instanceId, long startedAtMillis, long takenAtMi
      * check or the reset query, sv_login = logging in.
      *
      * @param poolMode                "session", "transaction" or "statement"
+     * @param clIdle                  logged-in clients neither linked nor waiting (idle between transactions):
+     *                                a part of clActive, which counts them as PgBouncer does
      * @param paused                  PAUSE in force for this pool's database
      * @param disabled                DISABLE in force for this pool's database
      * @param poolSize                the pool size in force now (per server of the pool)
      * @param maxWaitMicros           how long the oldest waiting client has waited
      * @param serverAssignments       server connections handed to a client (PgBouncer's server_assignment_count)
      * @param xacts                   transactions ended (ReadyForQuery 'I' after work, in every mode)
-     * @param queries                 queries ended (CommandComplete, EmptyQueryResponse, ErrorResponse
-     *                                of a statement: one per statement the server ran)
+     * @param queries                 queries ended: as PgBouncer counts query_count, one per client request
+     *                                that a ReadyForQuery answers (a Query, a Sync, a FunctionCall), so an
+     *                                extended-protocol batch up to Sync is one query, a simple Query of
+     *                                several statements is one; pipelined requests count one each
      * @param bytesReceived           bytes from clients
      * @param bytesSent               bytes to clients
-     * @param xactMicros              total time in transactions (first message to ReadyForQuery)
-     * @param queryMicros             total time in queries
+     * @param xactMicros              total time in transactions (first request to ReadyForQuery 'I'; a
+     *                                transaction-mode wait for a server connection comes before and is not in it)
+     * @param queryMicros             total time in queries (request to its ReadyForQuery; a pipelined request
+     *                                from the previous one's ReadyForQuery)
      * @param waitMicros              total time clients waited for a server connection
      * @param clientParses            Parse messages from clients
      * @param serverParses            Parse messages sent to servers (PgFleet's just-in-time ones included)
@@ -75,8 +81,9 @@ public record ProxyStats(String instanceId, long startedAtMillis, long takenAtMi
      * @param serverConnects          server logins begun
      * @param serverConnectErrors     server logins that failed
      * @param preparedHits            a client's named Parse found its statement on the linked server
-     *                                (or answered without a server)
-     * @param preparedMisses          it had to be prepared on the server
+     *                                (or answered without a server): no Parse sent
+     * @param preparedMisses          a pool statement had to be prepared on a server connection (at a
+     *                                client's Parse, or just in time at a Bind or Describe)
      * @param preparedEvictions       statements closed on a server by its LRU
      * @param clientErrorsByClass     ErrorResponses sent to clients, by SQLSTATE class ("28", "42", ...)
      * @param xactDurationBuckets     transaction durations per {@link #DURATION_BUCKETS_MICROS}
