@@ -118,6 +118,10 @@ class ConsoleWorkloadTest {
             assertEquals("0", pools.get("sv_used"), pools.toString());
             assertEquals("0", pools.get("sv_login"), pools.toString());
             assertEquals("transaction", pools.get("pool_mode"), pools.toString());
+            assertEquals(Map.of("active", 5L, "waiting", 25L), states(console, "SHOW CLIENTS", TestUsers.DATABASE));
+            assertEquals(Map.of("active", 5L), states(console, "SHOW SERVERS", TestUsers.DATABASE));
+            Map<String, String> lists = row(console, "SHOW LISTS", "list", "used_servers");
+            assertEquals("5", lists.get("items"), lists.toString());
 
             for (Connection h : holders) {
                 h.createStatement().execute("COMMIT");
@@ -132,6 +136,7 @@ class ConsoleWorkloadTest {
             stats = row(console, "SHOW STATS", "database", TestUsers.DATABASE);
             assertEquals("1030", stats.get("total_xact_count"), stats.toString());
             assertEquals("3040", stats.get("total_query_count"), stats.toString());
+            assertEquals("1030", stats.get("total_server_assignment_count"), "one per transaction: " + stats);
             Map<String, String> totals = row(console, "SHOW STATS_TOTALS", "database", TestUsers.DATABASE);
             assertEquals("1030", totals.get("xact_count"), totals.toString());
             assertEquals("3040", totals.get("query_count"), totals.toString());
@@ -141,6 +146,19 @@ class ConsoleWorkloadTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** How many rows of a SHOW CLIENTS/SERVERS for {@code database} are in each state. */
+    private static Map<String, Long> states(Connection console, String show, String database) throws SQLException {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        try (Statement s = console.createStatement(); ResultSet rs = s.executeQuery(show)) {
+            while (rs.next()) {
+                if (database.equals(rs.getString("database"))) {
+                    out.merge(rs.getString("state"), 1L, Long::sum);
+                }
+            }
+        }
+        return out;
     }
 
     /** Polls SHOW POOLS (the console is what is under test) until {@code n} clients wait. */
