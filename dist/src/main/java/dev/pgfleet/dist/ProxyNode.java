@@ -74,6 +74,9 @@ public final class ProxyNode {
         }
         LOG.info("PgFleet listening on {}:{} ({} event loops, {} pools)", general.host(), general.port(), loops,
                 config.pools().size());
+        // The admin SHUTDOWN has drained the proxy: the process exits as on SIGTERM (the shutdown
+        // hook stops the rest). Not on an event loop: exit waits for the hooks, which need them.
+        runtime.onShutdownRequest(() -> new Thread(() -> System.exit(0), "pgfleet-admin-shutdown").start());
         return new ProxyNode(vertx, runtime, general);
     }
 

@@ -177,6 +177,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private long waitStart;
   private long lastRequest;
   private long readyAt;
+  /** Held by PAUSE or SUSPEND at login (not at a transaction's start): RESUME goes on with the login. */
+  private boolean heldAtLogin;
   private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
   /** SHOW CLIENTS' id (PgFleet's own numbering, per process). */
   final long id = IDS.incrementAndGet();
@@ -211,6 +213,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       log.debug("client {}: {}", socket.remoteAddress(), err.toString());
       socket.close();
     });
+    if (runtime.control().suspended()) {
+      socket.pause();   // SUSPEND: nothing is read until RESUME
+    }
   }
 
   ContextInternal context() {
@@ -334,10 +339,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       }
     }
     if (server == null) {
-      if (runtime.shuttingDown()) {
-        // Draining: a new transaction is refused before anything of it reaches a server.
-        fatal(adminShutdown());
-        return MessageFramer.CONSUME;
+      if (runtime.control().flags() != 0) {
+        // Draining, PAUSE, SUSPEND: one volatile read here when none is in force.
+        int controlled = controlled();
+        if (controlled != -1) {
+          return controlled;
+        }
       }
       int answered = answerWithoutServer(type, buf, offset, length);
       if (answered != -1) {
@@ -1400,6 +1407,16 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     if (counters == null) {
       countIn(verticle.stats().counters(routing));
     }
+    ProxyControl control = runtime.control();
+    if (control.disabled(poolConfig.name())) {
+      // PgBouncer's words for a DISABLEd database; PostgreSQL's SQLSTATE for one not accepting connections.
+      fatal(new PgException("55000", "database does not allow connections: " + poolConfig.name()));
+      return;
+    }
+    if (control.flags() != 0 && control.holds(poolConfig.name())) {
+      hold(true);   // new clients of a paused database wait for RESUME (PgBouncer)
+      return;
+    }
     pool = routing.primary;
     mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
     settings = runtime.intern(SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis()));
@@ -1621,6 +1638,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
       flushClient();
       discardToSync = true;
     } else {
+      if (runtime.control().flags() != 0 && runtime.control().holds(poolConfig.name())) {
+        // PAUSE came while this client waited for a connection: it goes on waiting, for RESUME.
+        conn.release();
+        hold(false);
+        return;
+      }
       server = conn;
       server.link(this, requests);
       counters.serverAssignments++;
@@ -1997,6 +2020,81 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     runtime.sessionEnded(this);
     verticle.stats().clientClosed(this);
+    runtime.control().unhold(this);
+  }
+
+  // -- admin commands (called on this session's loop) -------------------------------------
+
+  /** Draining ends the session; PAUSE and SUSPEND hold it; -1: go on. */
+  private int controlled() {
+    if (runtime.shuttingDown()) {
+      // Draining: a new transaction is refused before anything of it reaches a server.
+      fatal(adminShutdown());
+      return MessageFramer.CONSUME;
+    }
+    if (runtime.control().holds(poolConfig.name())) {
+      hold(false);
+      return MessageFramer.STOP;   // the message waits in the framer
+    }
+    return -1;
+  }
+
+  /** Waits for RESUME, counted as waiting (cl_waiting, wait time). */
+  private void hold(boolean atLogin) {
+    heldAtLogin = atLogin;
+    startWait();
+    ProxyControl control = runtime.control();
+    control.hold(this);
+    if (!control.holds(poolConfig.name()) && control.unhold(this)) {
+      context.runOnContext(v -> resumeHeld());   // RESUME came in between
+    }
+  }
+
+  /** RESUME: the held login or transaction goes on. */
+  void resumeHeld() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    endWait();
+    if (heldAtLogin) {
+      heldAtLogin = false;
+      connectServer();
+      return;
+    }
+    framer.resume();
+    onReadComplete();
+  }
+
+  /** The database the client asked for. */
+  String database() {
+    return poolConfig != null ? poolConfig.name() : startup != null ? startup.database() : "";
+  }
+
+  /** KILL, KILL_CLIENT: FATAL 57P01; with {@code closeServer} its server connection closes too. */
+  void kill(boolean closeServer) {
+    ServerConnection s = server;
+    fatal(adminShutdown());
+    if (closeServer && s != null) {
+      s.close();
+    }
+  }
+
+  /** Whether it waits for a server connection (or for RESUME). */
+  boolean waitingForServer() {
+    return waitStart != 0;
+  }
+
+  /** SUSPEND: flushed, then not read until RESUME. */
+  void suspend(boolean on) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    if (on) {
+      flushClient();
+      socket.pause();
+    } else {
+      socket.resume();
+    }
   }
 
   // -- counters and SHOW CLIENTS (LoopStats reads these on this session's loop) ---------

@@ -62,6 +62,11 @@ public final class ProxyRuntime {
   private final String instanceId = String.format("%08x", new java.security.SecureRandom().nextInt());
   private final long startedAtMillis = System.currentTimeMillis();
   private MessageConsumer<io.vertx.core.json.JsonObject> adminConsumer;
+  private final ProxyControl control = new ProxyControl();
+  /** What dist does when an admin SHUTDOWN has done the proxy's part (stops the process); may be null. */
+  private volatile Runnable shutdownHook;
+  private List<Future<Void>> unbound;
+  private volatile boolean accepting = true;
 
   /** The admin console that authenticated console clients are handed to; null until dist registers one. */
   private volatile dev.pgfleet.shared.admin.AdminConsole console;
@@ -129,6 +134,59 @@ public final class ProxyRuntime {
 
   String instanceId() {
     return instanceId;
+  }
+
+  ProxyControl control() {
+    return control;
+  }
+
+  /** Listening for clients (false once a shutdown has begun). */
+  boolean accepting() {
+    return accepting && !verticles.isEmpty();
+  }
+
+  /**
+   * Called once an admin SHUTDOWN (on {@link dev.pgfleet.shared.admin.AdminBus#PROXY}) has done
+   * the proxy's part: clients gone (57P01 for those left, or all left by themselves with
+   * WAIT_FOR_CLIENTS), the pools closed. dist's node sets it to stop the rest and exit. Without
+   * one the proxy shuts down and the process stays.
+   */
+  public void onShutdownRequest(Runnable hook) {
+    this.shutdownHook = hook;
+  }
+
+  Runnable shutdownHook() {
+    return shutdownHook;
+  }
+
+  /** Whether PAUSE or SUSPEND holds the database of {@code pool} (min_pool_size waits then). */
+  boolean holds(ServerPool pool) {
+    if (control.flags() == 0) {
+      return false;
+    }
+    for (Map.Entry<String, PoolRouting> e : routings.entrySet()) {
+      if (e.getValue().servers.contains(pool)) {
+        return control.holds(e.getKey().substring(0, e.getKey().indexOf('\0')));
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Stops accepting clients (once); those here go on. {@code grace}: how long Vert.x leaves
+   * their connections to us before it closes them.
+   */
+  synchronized List<Future<Void>> stopAccepting(Duration grace) {
+    if (unbound == null) {
+      accepting = false;
+      unbound = new ArrayList<>();
+      for (ProxyVerticle v : verticles) {
+        Promise<Void> stopped = Promise.promise();
+        v.loopContext().runOnContext(x -> v.stopListening(grace).onComplete(stopped));
+        unbound.add(stopped.future());
+      }
+    }
+    return unbound;
   }
 
   long startedAtMillis() {
@@ -325,6 +383,7 @@ public final class ProxyRuntime {
    */
   public Future<Void> shutdown(Vertx vertx, Duration timeout) {
     shuttingDown = true;
+    control.draining();
     if (healthConsumer != null) {
       healthConsumer.unregister();
     }
@@ -335,12 +394,7 @@ public final class ProxyRuntime {
     // server closed) while that shutdown is still in its grace period can leave Vert.x 5.0's
     // close sequence failing on a sub-millisecond timer ("Cannot schedule a timer with delay
     // < 1 ms") and never completing, which hung vertx.close() in a test.
-    List<Future<Void>> unbound = new ArrayList<>();
-    for (ProxyVerticle v : verticles) {
-      Promise<Void> stopped = Promise.promise();
-      v.loopContext().runOnContext(x -> v.stopListening(timeout.plusSeconds(1)).onComplete(stopped));
-      unbound.add(stopped.future());
-    }
+    List<Future<Void>> unbound = stopAccepting(timeout.plusSeconds(1));
     Promise<Void> done = Promise.promise();
     long deadline = System.nanoTime() + timeout.toNanos();
     drain(vertx, deadline, done);

@@ -108,7 +108,7 @@ public final class ProxyVerticle extends VerticleBase {
       for (ServerConnection c : pool.expiredIdle(ctx.nettyEventLoop(), now)) {
         c.close();
       }
-      if (pool.belowMinimum()) {
+      if (pool.belowMinimum() && !runtime.holds(pool)) {   // not while PAUSE or SUSPEND holds it
         pool.acquire(ctx, connector::open).onSuccess(ServerConnection::release)
           .onFailure(err -> log.debug("min_pool_size for {}: {}", pool.name(), err.toString()));
       }

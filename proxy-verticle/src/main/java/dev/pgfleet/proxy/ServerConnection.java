@@ -131,6 +131,8 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
   private final long connectMillis = System.currentTimeMillis();
   /** The loop's registry of connections (SHOW SERVERS), told when this one closes. */
   private LoopStats loopStats;
+  /** RECONNECT: closed when next released instead of pooled (PgBouncer's close_needed). */
+  private boolean closeNeeded;
 
   /**
    * The connection closed before it answered PgFleet's own query (a settings sync, the login's
@@ -854,6 +856,41 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
     }
   }
 
+  boolean closeNeeded() {
+    return closeNeeded;
+  }
+
+  /** RECONNECT: an idle one closes now, a busy one when released. */
+  void reconnect() {
+    if (phase == Phase.IDLE && peer == null) {
+      close();
+    } else if (phase != Phase.CLOSED) {
+      closeNeeded = true;
+    }
+  }
+
+  boolean closed() {
+    return phase == Phase.CLOSED;
+  }
+
+  /** Idle in its pool (not linked, not logging in, not running a query of PgFleet's). */
+  boolean idleInPool() {
+    return phase == Phase.IDLE && peer == null;
+  }
+
+  /** SUSPEND: flushed, then not read until RESUME. */
+  void suspend(boolean on) {
+    if (phase == Phase.CLOSED) {
+      return;
+    }
+    if (on) {
+      flush();
+      socket.pause();
+    } else {
+      socket.resume();
+    }
+  }
+
   void forEachPrepared(java.util.function.Consumer<String> action) {
     prepared.keySet().forEach(action);
   }
@@ -869,7 +906,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
     return new dev.pgfleet.shared.admin.ProxyStats.ConnectionStats(id, "S", user, database, state,
       remote == null ? target.host() : remote.hostAddress(), remote == null ? target.port() : remote.port(),
       local == null ? "" : local.hostAddress(), local == null ? 0 : local.port(), connectMillis,
-      connectMillis + (lastUsed - createdAt) / 1_000_000, 0, false, p instanceof ClientSession cs ? cs.id : 0,
+      connectMillis + (lastUsed - createdAt) / 1_000_000, 0, closeNeeded, p instanceof ClientSession cs ? cs.id : 0,
       backendPid, tls, "", prepared.size());
   }
 

@@ -486,7 +486,7 @@ final class ServerPool {
    * 50-client pgbench runs lost throughput (BENCHMARKS.md, "Third round").
    */
   void release(ServerConnection conn, long now) {
-    boolean expired = lifetimeNanos > 0 && now - conn.createdAt() > lifetimeNanos;
+    boolean expired = lifetimeNanos > 0 && now - conn.createdAt() > lifetimeNanos || conn.closeNeeded();
     Object loop = conn.context().nettyEventLoop();
     synchronized (this) {
       if (!closed && conn.usable() && !expired) {

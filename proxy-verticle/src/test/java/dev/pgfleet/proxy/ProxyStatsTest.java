@@ -155,6 +155,35 @@ class ProxyStatsTest {
   }
 
   @Test
+  void sessionModeCountsTransactionsOnOneAssignment() throws Exception {
+    CountingSocketFactory.reset();
+    try (ProxyFixture proxy = ProxyFixture.start("session", 2, "")) {
+      try (Connection conn = countedConnection(proxy)) {
+        conn.setAutoCommit(false);
+        for (int t = 0; t < 10; t++) {
+          try (PreparedStatement ps = conn.prepareStatement("SELECT ?::int")) {
+            ps.setInt(1, t);
+            ps.executeQuery().close();
+          }
+          conn.commit();
+        }
+        ProxyStats.PoolStats p = scramPool(stats(proxy));
+        assertEquals(1, p.clActive());
+        assertEquals(1, p.svActive(), "session mode: linked for the whole session");
+      }
+      ProxyStats s = awaitStats(proxy, x -> x.clientCount() == 0 && x.clients().isEmpty(), "the client to leave");
+      ProxyStats.PoolStats p = scramPool(s);
+      assertEquals(10, p.xacts());
+      assertEquals(1, p.serverAssignments());
+      assertEquals(CountingSocketFactory.sent('S') + CountingSocketFactory.sent('Q'), p.queries());
+      assertEquals(CountingSocketFactory.sent('P'), p.clientParses());
+      assertEquals(CountingSocketFactory.sent('B'), p.binds());
+      assertEquals(CountingSocketFactory.WRITTEN.get(), p.bytesReceived());
+      assertEquals(CountingSocketFactory.READ.get(), p.bytesSent());
+    }
+  }
+
+  @Test
   void thirtyClientsOnAPoolOfFive() throws Exception {
     try (ProxyFixture proxy = ProxyFixture.start("transaction", 5, "")) {
       List<Connection> holders = new ArrayList<>();
