@@ -200,7 +200,9 @@ public final class ConsoleService implements AdminConsole {
                 return Result.error(reply.sqlState(), reply.message(), reply.detail(), null);
             }
             Result r = Result.command(tag);
-            if (!reply.message().isEmpty()) {
+            // The message as a NOTICE when it says more than the tag (the proxy's replies name the command).
+            if (!reply.message().isEmpty() && !reply.message().equalsIgnoreCase(st.verb())
+                    && !reply.message().equalsIgnoreCase(tag)) {
                 r.notice(reply.message());
             }
             return r;
