@@ -20,6 +20,8 @@ final class DemoBanner {
         for (String pool : demo.config().pools().keySet()) {
             sb.append("  psql \"").append(url(node, pool)).append("\"\n");
         }
+        sb.append("Open the admin console (SHOW POOLS; SHOW STATS; SHOW HELP lists the commands):\n");
+        sb.append("  psql \"").append(consoleUrl(node, demo.config())).append("\"\n");
         sb.append("""
 
                 Then try:
@@ -40,6 +42,12 @@ final class DemoBanner {
         }
         sb.append("\nCtrl-C to stop (stops PgFleet and every PostgreSQL server).\n");
         return sb.toString();
+    }
+
+    /** The demo's admin login (its file's admin_username and admin_password) on database pgfleet. */
+    static String consoleUrl(ProxyNode node, dev.pgfleet.shared.config.PgFleetConfig config) {
+        return "postgres://" + config.general().adminUsername() + ":" + config.general().adminPassword() + "@"
+                + node.host() + ":" + node.port() + "/pgfleet";
     }
 
     static String url(ProxyNode node, String database) {

@@ -3,6 +3,7 @@ package dev.pgfleet.dist;
 import dev.pgfleet.admin.config.ConfigVerticle;
 import dev.pgfleet.admin.metrics.MetricsVerticle;
 import dev.pgfleet.admin.metrics.PgFleetMetrics;
+import dev.pgfleet.admin.console.ConsoleService;
 import dev.pgfleet.health.HealthVerticle;
 import dev.pgfleet.health.LocalBanRegistry;
 import dev.pgfleet.proxy.ProxyRuntime;
@@ -98,6 +99,11 @@ public final class ProxyNode {
                 Futures.await(MetricsVerticle.deploy(vertx, config, metrics), DEPLOY_TIMEOUT,
                         "starting the Prometheus exporter on port " + general.prometheusExporterPort());
             }
+            // The admin console (database pgfleet or pgbouncer, or admin_port): the proxy hands its
+            // authenticated admin logins to it.
+            ConsoleService console = new ConsoleService(vertx, config, ConsoleService.DEFAULT_STATS_PERIOD);
+            Futures.await(console.start(), DEPLOY_TIMEOUT, "starting the admin console");
+            runtime.console(console);
             Futures.await(runtime.deploy(vertx, loops), DEPLOY_TIMEOUT,
                     "starting the proxy on " + general.host() + ":" + general.port());
         } catch (RuntimeException e) {

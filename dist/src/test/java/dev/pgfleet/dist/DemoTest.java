@@ -79,6 +79,19 @@ class DemoTest {
                  ResultSet rs = st.executeQuery("SELECT count(*) FROM users")) {
                 assertTrue(rs.next());
             }
+            // The banner says how to open the admin console, and that login works.
+            String banner = DemoBanner.text(demo);
+            String consoleUrl = DemoBanner.consoleUrl(demo.node(), demo.config());
+            assertTrue(banner.contains("psql \"" + consoleUrl + "\""), banner);
+            java.util.Properties admin = new java.util.Properties();
+            admin.setProperty("user", demo.config().general().adminUsername());
+            admin.setProperty("password", demo.config().general().adminPassword());
+            try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
+                    + "/pgfleet?sslmode=disable&gssEncMode=disable", admin);
+                 ResultSet rs = c.createStatement().executeQuery("SHOW VERSION")) {
+                assertTrue(rs.next());
+                assertTrue(rs.getString(1).contains("PgFleet"), rs.getString(1));
+            }
         } finally {
             demo.stop();
         }

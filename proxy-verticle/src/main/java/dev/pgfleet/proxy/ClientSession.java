@@ -38,7 +38,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   /** PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH (65535) plus the message header. */
   private static final int MAX_AUTH_MESSAGE_LENGTH = 65535 + 4;
 
-  private enum State { STARTUP, TLS_HANDSHAKE, AUTH, CONNECTING, READY, CLOSED }
+  private enum State { STARTUP, TLS_HANDSHAKE, AUTH, CONNECTING, READY, CONSOLE, CLOSED }
 
   private final ProxyVerticle verticle;
   private final ProxyRuntime runtime;
@@ -47,6 +47,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private final ChannelHandlerContext channel;
   private final MessageFramer framer;
   private State state = State.STARTUP;
+  /** Accepted on admin_port: only the admin console is served. */
+  private final boolean consoleOnly;
+  /** Authenticating as the admin, for the console (database pgfleet or pgbouncer, or admin_port). */
+  private boolean consoleLogin;
   private boolean tls;
   private boolean admitted;
   private StartupPacket startup;
@@ -184,6 +188,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
   private final long connectNanos = System.nanoTime();
 
   ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
+    this(verticle, context, socket, false);
+  }
+
+  ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket, boolean consoleOnly) {
+    this.consoleOnly = consoleOnly;
     this.verticle = verticle;
     this.runtime = verticle.runtime();
     this.context = context;
@@ -238,6 +247,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
     try {
       framer.feed(buf);
+      if (state == State.CONSOLE) {
+        handOverToConsole();
+      }
     } catch (PgException e) {
       fatal(e);
     } catch (RuntimeException e) {
@@ -269,6 +281,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         return onAuthMessage(type, buf, offset, length);
       case CONNECTING:
       case TLS_HANDSHAKE:
+      case CONSOLE:
         // Nothing is read until the server connection is ready; it waits in the framer.
         return MessageFramer.STOP;
       default:
@@ -1269,6 +1282,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   private void beginAuthentication() {
     String username = startup.user();
+    if (consoleOnly || dev.pgfleet.shared.admin.AdminConsole.isConsoleDatabase(startup.database())) {
+      beginConsoleAuthentication(username);
+      return;
+    }
     poolConfig = runtime.config().pool(startup.database()).orElse(null);
     user = poolConfig != null ? poolConfig.user(username).orElse(null) : runtime.anyUser(username).orElse(null);
     String secret = user == null ? null : user.password();
@@ -1309,6 +1326,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     framer.maxMessageLength(runtime.config().general().maxMessageSize());
     BackendMessages.authenticationOk().readBytes(out, 9);
     writeClient(out);
+    if (consoleLogin) {
+      return consoleAuthenticated();
+    }
     if (poolConfig == null) {
       throw new PgException(SqlState.INVALID_CATALOG_NAME, "database \"" + startup.database() + "\" does not exist");
     }
@@ -1316,6 +1336,66 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     state = State.CONNECTING;
     connectServer();
     return MessageFramer.CONSUME;
+  }
+
+  // -- the admin console's hand-over ----------------------------------------------------
+
+  /**
+   * The console's login: the [general] admin_username and admin_password, by auth_type (md5
+   * always for an md5 hash). Any other user runs the same exchange against nothing and gets the
+   * same 28P01 as any failed login, so the console's user cannot be told from a wrong password.
+   */
+  private void beginConsoleAuthentication(String username) {
+    consoleLogin = true;
+    dev.pgfleet.shared.config.General general = runtime.config().general();
+    boolean admin = username.equals(general.adminUsername());
+    String secret = admin ? general.adminPassword() : null;
+    boolean md5 = general.authType() == AuthType.MD5 || secret != null && Md5Auth.isMd5Hash(secret);
+    auth = md5 ? ClientAuthenticator.md5(username, secret)
+      : ClientAuthenticator.scram(username, admin ? runtime.adminVerifier() : null);
+    ByteBuf out = channel.alloc().buffer(64);
+    auth.begin(out);
+    writeClient(out);
+    flushClient();
+    state = State.AUTH;
+  }
+
+  /** AuthenticationOk is written: the connection goes to the console once this read is framed. */
+  private int consoleAuthenticated() {
+    if (!dev.pgfleet.shared.admin.AdminConsole.isConsoleDatabase(startup.database())) {
+      throw new PgException(SqlState.INVALID_CATALOG_NAME, "database \"" + startup.database() + "\" does not exist",
+        "admin_port serves only the admin console: database \"pgfleet\" (or \"pgbouncer\").", true);
+    }
+    if (runtime.console() == null) {
+      throw new PgException(SqlState.CANNOT_CONNECT_NOW, "the admin console is not running");
+    }
+    state = State.CONSOLE;   // what the client pipelined behind its password waits in the framer
+    return MessageFramer.CONSUME;
+  }
+
+  /**
+   * Gives the socket, the unread bytes and the max_client_conn slot to the console; this
+   * session ends without closing the socket (it is not a data-plane client from here on).
+   */
+  private void handOverToConsole() {
+    ByteBuf rest = framer.detach();
+    boolean slot = admitted;
+    admitted = false;
+    String tlsName = "";
+    if (tls) {
+      io.netty.handler.ssl.SslHandler ssl = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+      if (ssl != null) {
+        tlsName = ssl.engine().getSession().getProtocol() + "/" + ssl.engine().getSession().getCipherSuite();
+      }
+    }
+    release();
+    java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean(!slot);
+    runtime.console().open(new dev.pgfleet.shared.admin.AdminConsole.Client(socket, startup.parameters(), rest, tlsName,
+      () -> {
+        if (gone.compareAndSet(false, true)) {
+          runtime.clientGone();
+        }
+      }));
   }
 
   // -- the server connection ------------------------------------------------------------

@@ -82,6 +82,11 @@ public final class ProxyRuntime {
   private List<Future<Void>> unbound;
   private volatile boolean accepting = true;
 
+  /** The admin console that authenticated console clients are handed to; null until dist registers one. */
+  private volatile dev.pgfleet.shared.admin.AdminConsole console;
+  /** The admin login's SCRAM verifier (null when admin_password is an md5 hash): PBKDF2 once. */
+  private final ScramVerifier adminVerifier;
+
   /** PgBouncer's max_prepared_statements default is 200, PgCat's example 500: on by default. */
   static final int DEFAULT_PREPARED_STATEMENTS_CACHE_SIZE = 500;
 
@@ -93,6 +98,7 @@ public final class ProxyRuntime {
     this.config = config;
     this.bans = Objects.requireNonNull(bans, "bans");
     this.queryWaitTimeoutMillis = config.general().queryWaitTimeout().toMillis();
+    this.adminVerifier = adminVerifierOf(config.general().adminUsername(), config.general().adminPassword());
     // SCRAM verifiers of configured plaintext passwords: PBKDF2 once here, not per login.
     ensureVerifiers(config);
   }
@@ -117,6 +123,13 @@ public final class ProxyRuntime {
         verifiers.computeIfAbsent(user.username() + '\0' + user.password(), k -> verifierOf(user));
       }
     }
+  }
+
+  private static ScramVerifier adminVerifierOf(String username, String secret) {
+    if (secret == null || Md5Auth.isMd5Hash(secret)) {
+      return null;
+    }
+    return ScramVerifier.isVerifier(secret) ? ScramVerifier.parse(secret) : ScramServer.verifierForPlaintext(username, secret);
   }
 
   private static ScramVerifier verifierOf(UserConfig user) {
@@ -368,6 +381,19 @@ public final class ProxyRuntime {
     }
     shared = settingsInterned.putIfAbsent(frozen, frozen);
     return shared != null ? shared : frozen;
+  }
+
+  /** Registers the admin console (dist's ProxyNode does, before clients arrive). */
+  public void console(dev.pgfleet.shared.admin.AdminConsole console) {
+    this.console = console;
+  }
+
+  dev.pgfleet.shared.admin.AdminConsole console() {
+    return console;
+  }
+
+  ScramVerifier adminVerifier() {
+    return adminVerifier;
   }
 
   CancelRegistry cancels() {

@@ -26,6 +26,8 @@ public final class ProxyVerticle extends VerticleBase {
 
   private final ProxyRuntime runtime;
   private NetServer server;
+  /** admin_port's listener (the console only), or null when admin_port is 0. */
+  private NetServer adminServer;
   private NetClient client;
   private ServerConnector connector;
   /** Client TLS (tls_certificate, tls_private_key), or null when off. */
@@ -75,7 +77,18 @@ public final class ProxyVerticle extends VerticleBase {
     // (this loop's idle ones only: a connection is touched on its own loop), keep min_pool_size.
     maintenance = vertx.setPeriodic(1000, id -> maintain(ctx));
     armWaitSweep();
-    return server.listen().onSuccess(s -> log.debug("listening on {}:{}", general.host(), s.actualPort()));
+    Future<?> adminListening = Future.succeededFuture();
+    if (general.adminPort() > 0) {
+      adminServer = vertx.createNetServer(new NetServerOptions()
+        .setHost(general.host())
+        .setPort(general.adminPort())
+        .setTcpNoDelay(true)
+        .setReuseAddress(true));
+      adminServer.connectHandler(socket -> new ClientSession(this, ctx, socket, true).start());
+      adminListening = adminServer.listen();
+    }
+    return Future.all(server.listen().onSuccess(s -> log.debug("listening on {}:{}", general.host(), s.actualPort())),
+      adminListening);
   }
 
   /**
@@ -125,7 +138,7 @@ public final class ProxyVerticle extends VerticleBase {
       vertx.cancelTimer(waitSweep);
     }
     runtime.unregister(this);
-    return Future.join(server.close(), client.close());
+    return Future.join(server.close(), client.close(), adminServer == null ? Future.succeededFuture() : adminServer.close());
   }
 
   /**
@@ -134,6 +147,9 @@ public final class ProxyVerticle extends VerticleBase {
    * us until the timeout, after which Vert.x closes what is left.)
    */
   Future<Void> stopListening(java.time.Duration grace) {
+    if (adminServer != null) {
+      adminServer.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
     return server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 

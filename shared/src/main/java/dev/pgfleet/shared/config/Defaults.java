@@ -54,6 +54,8 @@ final class Defaults {
     /** PgCat: {@code Option<bool>}, unset means off (the example file turns it on). */
     static final boolean ENABLE_PROMETHEUS_EXPORTER = false;
     static final int PROMETHEUS_EXPORTER_PORT = 9930;
+    /** PgFleet: no listener of the console's own; the console is on the main port (database pgfleet). */
+    static final int ADMIN_PORT = 0;
     /** PgCat: {@code prepared_statements_cache_size} 0, which disables the cache. */
     static final int PREPARED_STATEMENTS_CACHE_SIZE = 0;
     /**

@@ -44,6 +44,8 @@ import java.util.Optional;
  *                                       {@code healthcheck_max_retries}, {@code healthcheck_retry_delay})
  * @param logFormat                      {@code log_format}: text or JSON lines (read by dist's logging
  *                                       at start; PgFleet addition)
+ * @param adminPort                      a second listener that serves only the admin console; 0 = none
+ *                                       (PgFleet addition: PgBouncer and PgCat serve it on the main port only)
  */
 public record General(
         String host,
@@ -83,7 +85,8 @@ public record General(
         int preparedStatementsCacheSize,
         Duration clientLoginTimeout,
         HealthProbe healthProbe,
-        LogFormat logFormat) {
+        LogFormat logFormat,
+        int adminPort) {
 
     /** A copy listening on {@code port} (the demo binds where its servers let it). */
     public General withPort(int port) {
@@ -93,7 +96,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat, adminPort);
     }
 
     /** A copy with other health settings (tests and tools that shorten the probe cycle). */
@@ -104,7 +107,7 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat, adminPort);
     }
 
     /** Client TLS is on when both the certificate and the key are set. */
@@ -136,6 +139,6 @@ public record General(
                 + ", logClientDisconnections=" + logClientDisconnections + ", autoreload=" + autoreload
                 + ", preparedStatementsCacheSize=" + preparedStatementsCacheSize
                 + ", clientLoginTimeout=" + clientLoginTimeout + ", healthProbe=" + healthProbe
-                + ", logFormat=" + logFormat + "]";
+                + ", logFormat=" + logFormat + ", adminPort=" + adminPort + "]";
     }
 }

@@ -73,6 +73,10 @@ final class GeneralBinder {
         Optional<Duration> autoreload = autoreload(s);
         int cacheSize = preparedStatementsCacheSize(s);
         LogFormat logFormat = s.enumValue("log_format", LogFormat.class, Defaults.LOG_FORMAT);
+        int adminPort = s.integer("admin_port", Defaults.ADMIN_PORT, 0, 65_535);
+        if (adminPort != 0 && adminPort == port) {
+            s.error("admin_port", "must differ from port (" + port + "); 0 turns the console's own listener off");
+        }
 
         s.reportUnknownKeys();
         return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
@@ -80,7 +84,7 @@ final class GeneralBinder {
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
                 serverResetQuery, serverResetQueryAlways, prometheus, prometheusPort, logConnections, logDisconnections,
-                autoreload, cacheSize, loginTimeout, healthProbe, logFormat);
+                autoreload, cacheSize, loginTimeout, healthProbe, logFormat, adminPort);
     }
 
     /** The probe's own login and database (both optional), and its retries. */

@@ -33,7 +33,7 @@ final class Overrides {
             "tcp_user_timeout", "tls_certificate", "tls_private_key", "server_tls", "verify_server_certificate",
             "server_tls_mode", "server_reset_query", "server_reset_query_always", "enable_prometheus_exporter", "prometheus_exporter_port",
             "log_client_connections", "log_client_disconnections", "autoreload", "prepared_statements",
-            "prepared_statements_cache_size", "log_format");
+            "prepared_statements_cache_size", "log_format", "admin_port");
 
     /** Keys whose override text is used as is, so a password of digits stays a string. */
     private static final Set<String> STRING_KEYS = Set.of("host", "admin_username", "admin_password", "auth_type",

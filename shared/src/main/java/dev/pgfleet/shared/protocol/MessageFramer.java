@@ -219,6 +219,18 @@ public final class MessageFramer {
     listener.forward(buf.retainedSlice(offset, length));
   }
 
+  /**
+   * For a connection another reader takes over (the admin console's hand-over): returns the
+   * bytes not framed yet (what waits after a {@link #STOP}, an unfinished message), owned by the
+   * caller, or null when there are none; the framer frames nothing after this.
+   */
+  public ByteBuf detach() {
+    ByteBuf rest = carry;
+    carry = null;
+    close();
+    return rest;
+  }
+
   /** Releases what the framer holds; it frames nothing after this. */
   public void close() {
     if (carry != null) {
