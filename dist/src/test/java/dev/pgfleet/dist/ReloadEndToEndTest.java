@@ -44,12 +44,16 @@ class ReloadEndToEndTest {
     }
 
     private static String toml(int port, int poolSize, PgServer primary) {
+        return toml(port, poolSize, primary, "admin");
+    }
+
+    private static String toml(int port, int poolSize, PgServer primary, String adminPassword) {
         return """
             [general]
             host = "127.0.0.1"
             port = %d
             admin_username = "admin"
-            admin_password = "admin"
+            admin_password = "%s"
             autoreload = 200
             query_wait_timeout = 20000
             shutdown_timeout = 1000
@@ -65,7 +69,7 @@ class ReloadEndToEndTest {
             [pools.%s.shards.0]
             database = "%s"
             servers = [["%s", %d, "primary"]]
-            """.formatted(port, TestUsers.DATABASE, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD,
+            """.formatted(port, adminPassword, TestUsers.DATABASE, TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD,
             poolSize, TestUsers.DATABASE, TestUsers.DATABASE, primary.host(), primary.port());
     }
 
@@ -189,6 +193,30 @@ class ReloadEndToEndTest {
             List<Connection> still = holding(port, 3);
             assertEquals(3, serverConnections(primary));
             closeAll(still);
+
+            // A new admin_password: the next console login needs it (SCRAM verifier recomputed).
+            map.write(toml(port, 3, primary, "admin-2"));
+            AdminReply changed = node.reload().toCompletionStage().toCompletableFuture().get();
+            assertEquals(null, changed.sqlState(), changed.toString());
+            String console = "jdbc:postgresql://127.0.0.1:" + port + "/pgfleet?sslmode=disable&gssEncMode=disable";
+            // The proxy applies the table after the reply (its SCRAM verifier is computed off the
+            // event loop first): the old password stops working within moments.
+            long until = System.nanoTime() + 10_000_000_000L;
+            String refusedWith = null;
+            while (refusedWith == null) {
+                try {
+                    DriverManager.getConnection(console, "admin", "admin").close();
+                    assertTrue(System.nanoTime() < until, "the old admin_password still works 10 s after RELOAD");
+                    Thread.sleep(50);
+                } catch (SQLException e) {
+                    refusedWith = e.getSQLState();
+                }
+            }
+            assertEquals("28P01", refusedWith);
+            try (Connection admin = DriverManager.getConnection(console, "admin", "admin-2");
+                 Statement st = admin.createStatement(); ResultSet rs = st.executeQuery("SHOW POOLS")) {
+                assertTrue(rs.next(), "SHOW POOLS has the pool");
+            }
         } finally {
             node.stop();
         }

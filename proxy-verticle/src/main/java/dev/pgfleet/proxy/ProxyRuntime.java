@@ -84,8 +84,6 @@ public final class ProxyRuntime {
 
   /** The admin console that authenticated console clients are handed to; null until dist registers one. */
   private volatile dev.pgfleet.shared.admin.AdminConsole console;
-  /** The admin login's SCRAM verifier (null when admin_password is an md5 hash): PBKDF2 once. */
-  private final ScramVerifier adminVerifier;
 
   /** PgBouncer's max_prepared_statements default is 200, PgCat's example 500: on by default. */
   static final int DEFAULT_PREPARED_STATEMENTS_CACHE_SIZE = 500;
@@ -98,13 +96,16 @@ public final class ProxyRuntime {
     this.config = config;
     this.bans = Objects.requireNonNull(bans, "bans");
     this.queryWaitTimeoutMillis = config.general().queryWaitTimeout().toMillis();
-    this.adminVerifier = adminVerifierOf(config.general().adminUsername(), config.general().adminPassword());
     // SCRAM verifiers of configured plaintext passwords: PBKDF2 once here, not per login.
     ensureVerifiers(config);
   }
 
   /** Whether some password of {@code c} has no verifier yet (PBKDF2 to run before its table applies). */
   private boolean needsVerifiers(PgFleetConfig c) {
+    String admin = c.general().adminPassword();
+    if (admin != null && !Md5Auth.isMd5Hash(admin) && !verifiers.containsKey(adminKey(c.general()))) {
+      return true;
+    }
     for (PoolConfig pool : c.pools().values()) {
       for (UserConfig user : pool.users()) {
         String secret = user.password();
@@ -118,11 +119,19 @@ public final class ProxyRuntime {
 
   /** Computes the verifiers {@code c} needs (PBKDF2, ~4096 iterations each: not on an event loop). */
   private void ensureVerifiers(PgFleetConfig c) {
+    // The console's login too: a reload that changes admin_password applies to the next admin login.
+    verifiers.computeIfAbsent(adminKey(c.general()),
+      k -> adminVerifierOf(c.general().adminUsername(), c.general().adminPassword()));
     for (PoolConfig pool : c.pools().values()) {
       for (UserConfig user : pool.users()) {
         verifiers.computeIfAbsent(user.username() + '\0' + user.password(), k -> verifierOf(user));
       }
     }
+  }
+
+  /** The admin login's key in {@link #verifiers}, apart from every pool user's (no name starts with NUL). */
+  private static String adminKey(dev.pgfleet.shared.config.General g) {
+    return "\0admin\0" + g.adminUsername() + '\0' + g.adminPassword();
   }
 
   private static ScramVerifier adminVerifierOf(String username, String secret) {
@@ -332,6 +341,7 @@ public final class ProxyRuntime {
 
   private static Set<String> verifierKeys(PgFleetConfig c) {
     Set<String> keys = new HashSet<>();
+    keys.add(adminKey(c.general()));
     for (PoolConfig pool : c.pools().values()) {
       for (UserConfig user : pool.users()) {
         keys.add(user.username() + '\0' + user.password());
@@ -392,8 +402,9 @@ public final class ProxyRuntime {
     return console;
   }
 
+  /** The SCRAM verifier of the configuration in force's admin_password (null for an md5 hash). */
   ScramVerifier adminVerifier() {
-    return adminVerifier;
+    return verifiers.get(adminKey(config().general()));
   }
 
   CancelRegistry cancels() {

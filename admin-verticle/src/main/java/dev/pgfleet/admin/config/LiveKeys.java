@@ -17,13 +17,14 @@ final class LiveKeys {
      * built with it; tcp_*: socket options set when the listener and connectors are built;
      * tls_certificate, tls_private_key: the listener's TLS options are built at start (rotating
      * them needs a restart, a rolling one in Kubernetes); enable_prometheus_exporter,
-     * prometheus_exporter_port: the HTTP server is bound once; log_format: chosen before the
-     * first log line. A reload that changes one keeps the running value and says so.
+     * prometheus_exporter_port, admin_port: those servers are bound once; connect_timeout: each
+     * event loop's NetClient to the servers is built with it; log_format: chosen before the first
+     * log line. A reload that changes one keeps the running value and says so.
      */
     static final Set<String> RESTART_ONLY = Set.of("host", "port", "worker_threads", "max_message_size",
             "tcp_keepalives_idle", "tcp_keepalives_count", "tcp_keepalives_interval", "tcp_user_timeout",
             "tls_certificate", "tls_private_key", "enable_prometheus_exporter", "prometheus_exporter_port",
-            "admin_port", "log_format");
+            "admin_port", "connect_timeout", "log_format");
 
     private LiveKeys() {
     }

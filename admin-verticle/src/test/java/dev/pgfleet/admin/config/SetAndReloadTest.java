@@ -32,10 +32,10 @@ class SetAndReloadTest {
             assertEquals(2, e2.epoch());
             assertEquals(Duration.ofMillis(2500), e2.config().general().queryWaitTimeout());
             // A [general] timeout the pool inherits reaches the pool too: the file is bound again.
-            assertNull(f.command("SET", "connect_timeout", "'4000'").sqlState());
+            assertNull(f.command("SET", "idle_timeout", "'4000'").sqlState());
             ConfigEpoch e3 = f.nextApplied(WAIT_MS);
-            assertEquals(Duration.ofMillis(4000), e3.config().pools().get("app").connectTimeout());
-            assertEquals(Duration.ofMillis(4000), e3.config().pools().get("app").users().get(0).connectTimeout());
+            assertEquals(Duration.ofMillis(4000), e3.config().pools().get("app").idleTimeout());
+            assertEquals(Duration.ofMillis(4000), e3.config().pools().get("app").users().get(0).idleTimeout());
 
             AdminReply same = f.command("SET", "query_wait_timeout", "2500");
             assertNull(same.sqlState());
@@ -44,6 +44,8 @@ class SetAndReloadTest {
             assertRefused(f.command("SET", "no_such_key", "1"), "42704", "unrecognized configuration parameter \"no_such_key\"");
             assertRefused(f.command("SET", "port", "7000"), "55P02", "parameter \"port\" cannot be changed without restarting PgFleet");
             assertRefused(f.command("SET", "worker_threads", "2"), "55P02", "parameter \"worker_threads\"");
+            // Each event loop's client to the servers is built with it at start.
+            assertRefused(f.command("SET", "connect_timeout", "4000"), "55P02", "parameter \"connect_timeout\"");
             assertRefused(f.command("SET", "admin_password", "x"), "55P02", "parameter \"admin_password\" cannot be changed with SET");
             assertRefused(f.command("SET", "ban_time", "soon"), "22023",
                     "invalid value for parameter \"ban_time\": expected an integer, got a string \"soon\"");

@@ -34,6 +34,7 @@ public final class GeneralKeys {
         integer("port", g -> g.port());
         str("admin_username", General::adminUsername);
         secret("admin_password", General::adminPassword);
+        integer("admin_port", g -> g.adminPort());
         str("auth_type", g -> g.authType().configName());
         integer("max_client_conn", g -> g.maxClientConn());
         integer("max_message_size", g -> g.maxMessageSize());

@@ -17,7 +17,7 @@ class GeneralKeysTest {
     /** A value other than the default for every key (TOML-typed, as a SET would give it). */
     private static final Map<String, Object> OTHER = Map.ofEntries(
             Map.entry("host", "127.0.0.2"), Map.entry("port", 7000L), Map.entry("admin_username", "root"),
-            Map.entry("admin_password", "other-secret"), Map.entry("auth_type", "md5"),
+            Map.entry("admin_password", "other-secret"), Map.entry("admin_port", 6433L), Map.entry("auth_type", "md5"),
             Map.entry("max_client_conn", 5L), Map.entry("max_message_size", 20_000L),
             Map.entry("connect_timeout", 7L), Map.entry("idle_timeout", 8L), Map.entry("server_lifetime", 9L),
             Map.entry("idle_client_in_transaction_timeout", 10L), Map.entry("query_wait_timeout", 11L),
