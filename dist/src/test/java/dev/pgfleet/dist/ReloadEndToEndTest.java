@@ -217,6 +217,31 @@ class ReloadEndToEndTest {
                  Statement st = admin.createStatement(); ResultSet rs = st.executeQuery("SHOW POOLS")) {
                 assertTrue(rs.next(), "SHOW POOLS has the pool");
             }
+            // SHOW CONFIG keeps PgBouncer's four columns; where each value came from is PgFleet's
+            // SHOW CONFIG_SOURCES; SHOW <key> answers as PostgreSQL's SHOW.
+            try (Connection admin = DriverManager.getConnection(console, "admin", "admin-2");
+                 Statement st = admin.createStatement()) {
+                try (ResultSet rs = st.executeQuery("SHOW CONFIG")) {
+                    java.sql.ResultSetMetaData md = rs.getMetaData();
+                    assertEquals(4, md.getColumnCount());
+                    assertEquals(List.of("key", "value", "default", "changeable"), List.of(md.getColumnName(1),
+                        md.getColumnName(2), md.getColumnName(3), md.getColumnName(4)));
+                }
+                java.util.Map<String, String> sources = new java.util.HashMap<>();
+                try (ResultSet rs = st.executeQuery("SHOW CONFIG_SOURCES")) {
+                    while (rs.next()) {
+                        sources.put(rs.getString("key"), rs.getString("source") + " " + rs.getString("value"));
+                    }
+                }
+                assertEquals("file 200", sources.get("autoreload"));
+                assertEquals("default 60", sources.get("ban_time"));
+                assertEquals("file ********", sources.get("admin_password"));
+                try (ResultSet rs = st.executeQuery("SHOW query_wait_timeout")) {
+                    assertTrue(rs.next());
+                    assertEquals("query_wait_timeout", rs.getMetaData().getColumnName(1));
+                    assertEquals("20000", rs.getString(1));
+                }
+            }
         } finally {
             node.stop();
         }

@@ -44,7 +44,7 @@ public final class ConsoleService implements AdminConsole {
     static final String PGBOUNCER_VERSION = "1.24.1";
 
     static final List<String> SHOWS = List.of("POOLS", "STATS", "STATS_TOTALS", "STATS_AVERAGES", "TOTALS",
-            "SERVERS", "CLIENTS", "DATABASES", "USERS", "CONFIG", "LISTS", "VERSION", "STATE", "MEM", "BANS",
+            "SERVERS", "CLIENTS", "DATABASES", "USERS", "CONFIG", "CONFIG_SOURCES", "LISTS", "VERSION", "STATE", "MEM", "BANS",
             "HEALTH", "PREPARED", "FLEET");
 
     static final String HINT = "Commands: SHOW {" + String.join("|", SHOWS) + "}, SHOW <config key>, RELOAD,"
@@ -156,6 +156,7 @@ public final class ConsoleService implements AdminConsole {
             case "DATABASES" -> Shows.DATABASES;
             case "USERS" -> Shows.USERS;
             case "CONFIG" -> Shows.CONFIG;
+            case "CONFIG_SOURCES" -> Shows.CONFIG_SOURCES;
             case "LISTS" -> Shows.LISTS;
             case "VERSION" -> Shows.VERSION;
             case "STATE" -> Shows.STATE;
@@ -227,6 +228,8 @@ public final class ConsoleService implements AdminConsole {
                 return Future.succeededFuture(Result.command("SHOW").notice(HINT));
             case "CONFIG":
                 return configRows().map(rows -> rows == null ? ownerMissing(AdminBus.CONFIG) : Shows.config(rows));
+            case "CONFIG_SOURCES":
+                return configRows().map(rows -> rows == null ? ownerMissing(AdminBus.CONFIG) : Shows.configSources(rows));
             case "BANS":
                 return rows(AdminBus.HEALTH, "BANS").map(rows -> rows == null ? ownerMissing(AdminBus.HEALTH)
                         : Shows.fromRows(Shows.BANS, rows));

@@ -81,6 +81,11 @@ final class Shows {
             int4("max_user_client_connections"), int4("current_client_connections"));
 
     static final List<Result.Column> CONFIG = List.of(text("key"), text("value"), text("default"), text("changeable"));
+    /**
+     * PgFleet's: where each running value came from (default, file, environment, system property,
+     * SET). Not a column of SHOW CONFIG, whose columns are PgBouncer's contract.
+     */
+    static final List<Result.Column> CONFIG_SOURCES = List.of(text("key"), text("value"), text("source"));
     static final List<Result.Column> LISTS = List.of(text("list"), int4("items"));
     static final List<Result.Column> VERSION = List.of(text("version"));
     static final List<Result.Column> STATE = List.of(text("key"), text("value"));
@@ -435,6 +440,15 @@ final class Shows {
             Object changeable = row.getValue("changeable");
             r.row(row.getString("key"), string(row.getValue("value")), string(row.getValue("default")),
                     changeable instanceof Boolean b ? yesNo(b) : string(changeable));
+        }
+        return r;
+    }
+
+    static Result configSources(JsonArray rows) {
+        Result r = Result.rows(CONFIG_SOURCES);
+        for (Object o : rows) {
+            JsonObject row = (JsonObject) o;
+            r.row(row.getString("key"), string(row.getValue("value")), string(row.getValue("source")));
         }
         return r;
     }
