@@ -1,9 +1,7 @@
 package dev.pgfleet.shared.health;
 
 import dev.pgfleet.shared.config.ServerRole;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -20,7 +18,7 @@ import java.util.Optional;
  * byte ({@value #FORMAT}), a length and a JSON document; a node that reads a format it does not
  * know fails loudly rather than guess. Register it on every node with {@link #register}.
  */
-public final class HealthSnapshotCodec implements MessageCodec<HealthSnapshot, HealthSnapshot> {
+public final class HealthSnapshotCodec extends dev.pgfleet.shared.bus.JsonRecordCodec<HealthSnapshot> {
 
     /** The codec name, versioned with the wire format. */
     public static final String NAME = "pgfleet.health.snapshot.v1";
@@ -32,44 +30,22 @@ public final class HealthSnapshotCodec implements MessageCodec<HealthSnapshot, H
      *
      * @return whether this call registered it
      */
-    public static synchronized boolean register(EventBus bus) {
-        try {
-            bus.registerDefaultCodec(HealthSnapshot.class, new HealthSnapshotCodec());
-            return true;
-        } catch (IllegalStateException alreadyRegistered) {
-            return false;
-        }
+    public static boolean register(EventBus bus) {
+        return registerDefault(bus, HealthSnapshot.class, new HealthSnapshotCodec());
+    }
+
+    public HealthSnapshotCodec() {
+        super(NAME, FORMAT);
     }
 
     @Override
-    public void encodeToWire(Buffer buffer, HealthSnapshot snapshot) {
-        Buffer json = toJson(snapshot).toBuffer();
-        buffer.appendByte(FORMAT).appendInt(json.length()).appendBuffer(json);
+    protected JsonObject json(HealthSnapshot snapshot) {
+        return toJson(snapshot);
     }
 
     @Override
-    public HealthSnapshot decodeFromWire(int pos, Buffer buffer) {
-        byte format = buffer.getByte(pos);
-        if (format != FORMAT) {
-            throw new IllegalStateException(NAME + ": unknown format " + format + " (a newer PgFleet in the fleet?)");
-        }
-        int length = buffer.getInt(pos + 1);
-        return fromJson(new JsonObject(buffer.getBuffer(pos + 5, pos + 5 + length)));
-    }
-
-    @Override
-    public HealthSnapshot transform(HealthSnapshot snapshot) {
-        return snapshot;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public byte systemCodecID() {
-        return -1;
+    protected HealthSnapshot value(JsonObject json) {
+        return fromJson(json);
     }
 
     // ------------------------------------------------------------------ JSON

@@ -5,9 +5,7 @@ import dev.pgfleet.shared.config.LoadBalancingMode;
 import dev.pgfleet.shared.config.PoolMode;
 import dev.pgfleet.shared.config.ServerRole;
 import dev.pgfleet.shared.health.ServerKey;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -25,7 +23,7 @@ import java.util.Map;
  * configuration (it holds passwords; the table itself has none); a node that reads a format it
  * does not know fails loudly rather than guess. Register it on every node with {@link #register}.
  */
-public final class RoutingTableCodec implements MessageCodec<RoutingTable, RoutingTable> {
+public final class RoutingTableCodec extends dev.pgfleet.shared.bus.JsonRecordCodec<RoutingTable> {
 
     /** The codec name, versioned with the wire format. */
     public static final String NAME = "pgfleet.router.table.v1";
@@ -37,44 +35,22 @@ public final class RoutingTableCodec implements MessageCodec<RoutingTable, Routi
      *
      * @return whether this call registered it
      */
-    public static synchronized boolean register(EventBus bus) {
-        try {
-            bus.registerDefaultCodec(RoutingTable.class, new RoutingTableCodec());
-            return true;
-        } catch (IllegalStateException alreadyRegistered) {
-            return false;
-        }
+    public static boolean register(EventBus bus) {
+        return registerDefault(bus, RoutingTable.class, new RoutingTableCodec());
+    }
+
+    public RoutingTableCodec() {
+        super(NAME, FORMAT);
     }
 
     @Override
-    public void encodeToWire(Buffer buffer, RoutingTable table) {
-        Buffer json = toJson(table).toBuffer();
-        buffer.appendByte(FORMAT).appendInt(json.length()).appendBuffer(json);
+    protected JsonObject json(RoutingTable table) {
+        return toJson(table);
     }
 
     @Override
-    public RoutingTable decodeFromWire(int pos, Buffer buffer) {
-        byte format = buffer.getByte(pos);
-        if (format != FORMAT) {
-            throw new IllegalStateException(NAME + ": unknown format " + format + " (a newer PgFleet in the fleet?)");
-        }
-        int length = buffer.getInt(pos + 1);
-        return fromJson(new JsonObject(buffer.getBuffer(pos + 5, pos + 5 + length)));
-    }
-
-    @Override
-    public RoutingTable transform(RoutingTable table) {
-        return table;
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public byte systemCodecID() {
-        return -1;
+    protected RoutingTable value(JsonObject json) {
+        return fromJson(json);
     }
 
     // ------------------------------------------------------------------ JSON
