@@ -3,7 +3,6 @@ package dev.pgfleet.proxy;
 import dev.pgfleet.shared.config.General;
 import dev.pgfleet.shared.protocol.StartupPacket;
 import io.vertx.core.net.NetSocket;
-import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,11 +53,7 @@ final class ClientLog {
     if (!tls) {
       return "no";
     }
-    try {
-      SSLSession s = socket.sslSession();
-      return s == null ? "yes" : s.getProtocol() + "/" + s.getCipherSuite();
-    } catch (RuntimeException e) {
-      return "yes";
-    }
+    String d = dev.pgfleet.shared.net.NetSockets.tlsDescription(socket);
+    return d == null ? "yes" : d;
   }
 }

@@ -1381,13 +1381,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ByteBuf rest = framer.detach();
     boolean slot = admitted;
     admitted = false;
-    String tlsName = "";
-    if (tls) {
-      io.netty.handler.ssl.SslHandler ssl = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-      if (ssl != null) {
-        tlsName = ssl.engine().getSession().getProtocol() + "/" + ssl.engine().getSession().getCipherSuite();
-      }
-    }
+    String tlsName = tls ? tlsDescription() : "";
     release();
     java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean(!slot);
     runtime.console().open(new dev.pgfleet.shared.admin.AdminConsole.Client(socket, startup.parameters(), rest, tlsName,
@@ -2236,11 +2230,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
   /** "TLSv1.3/TLS_AES_256_GCM_SHA384", as the client's handshake agreed (PgFleet's own SslHandler). */
   private String tlsDescription() {
-    io.netty.handler.ssl.SslHandler h = NetSockets.channel(socket).pipeline().get(io.netty.handler.ssl.SslHandler.class);
-    if (h == null) {
-      return "TLS";
-    }
-    javax.net.ssl.SSLSession ssl = h.engine().getSession();
-    return ssl.getProtocol() + "/" + ssl.getCipherSuite();
+    String d = NetSockets.tlsDescription(socket);
+    return d == null ? "TLS" : d;
   }
 }

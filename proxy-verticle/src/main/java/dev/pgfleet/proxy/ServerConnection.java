@@ -898,16 +898,13 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
   dev.pgfleet.shared.admin.ProxyStats.ConnectionStats connectionStats(long now, String state, String database, String user) {
     io.vertx.core.net.SocketAddress remote = socket.remoteAddress();
     io.vertx.core.net.SocketAddress local = socket.localAddress();
-    String tls = "";
-    if (socket.isSsl() && socket.sslSession() != null) {
-      tls = socket.sslSession().getProtocol() + "/" + socket.sslSession().getCipherSuite();
-    }
+    String tls = dev.pgfleet.shared.net.NetSockets.tlsDescription(socket);
     Peer p = peer;
     return new dev.pgfleet.shared.admin.ProxyStats.ConnectionStats(id, "S", user, database, state,
       remote == null ? target.host() : remote.hostAddress(), remote == null ? target.port() : remote.port(),
       local == null ? "" : local.hostAddress(), local == null ? 0 : local.port(), connectMillis,
       connectMillis + (lastUsed - createdAt) / 1_000_000, 0, closeNeeded, p instanceof ClientSession cs ? cs.id : 0,
-      backendPid, tls, "", prepared.size());
+      backendPid, tls == null ? "" : tls, "", prepared.size());
   }
 
   /** A server error during login becomes the client's error, SQLSTATE kept when there is one. */

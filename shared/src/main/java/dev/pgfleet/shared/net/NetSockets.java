@@ -76,6 +76,20 @@ public final class NetSockets {
     handler.handshakeFuture().addListener(f -> onHandshake.handle(f.isSuccess() ? null : f.cause()));
   }
 
+  /**
+   * The socket's TLS session as "TLSv1.3/TLS_AES_256_GCM_SHA384", or null without TLS. Reads
+   * whichever SslHandler the pipeline has: PgFleet's own on client sockets ({@link #startTls}, which
+   * {@code NetSocket.sslSession()} does not see), Vert.x's on server connections.
+   */
+  public static String tlsDescription(NetSocket socket) {
+    io.netty.handler.ssl.SslHandler h = channel(socket).pipeline().get(io.netty.handler.ssl.SslHandler.class);
+    if (h == null) {
+      return null;
+    }
+    javax.net.ssl.SSLSession session = h.engine().getSession();
+    return session.getProtocol() + "/" + session.getCipherSuite();
+  }
+
   public static ChannelHandlerContext context(NetSocket socket) {
     return ((NetSocketInternal) socket).channelHandlerContext();
   }
