@@ -9,9 +9,9 @@ import dev.pgfleet.shared.config.ServerTlsMode;
  */
 record ServerTarget(String host, int port, String database, String user, String password, ServerTlsMode tlsMode) {
 
-  @Override
-  public String toString() {
-    // Never the password.
-    return user + "@" + host + ":" + port + "/" + database;
-  }
+    @Override
+    public String toString() {
+        // Never the password.
+        return user + "@" + host + ":" + port + "/" + database;
+    }
 }

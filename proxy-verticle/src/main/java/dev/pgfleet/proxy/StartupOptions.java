@@ -11,53 +11,53 @@ import java.util.Map;
  */
 final class StartupOptions {
 
-  private StartupOptions() {
-  }
+    private StartupOptions() {
+    }
 
-  static Map<String, String> parse(String options) {
-    Map<String, String> settings = new LinkedHashMap<>();
-    if (options == null || options.isBlank()) {
-      return settings;
-    }
-    java.util.List<String> args = new java.util.ArrayList<>();
-    StringBuilder cur = new StringBuilder();
-    boolean escaped = false;
-    for (int i = 0; i < options.length(); i++) {
-      char c = options.charAt(i);
-      if (escaped) {
-        cur.append(c);
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (Character.isWhitespace(c)) {
+    static Map<String, String> parse(String options) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        if (options == null || options.isBlank()) {
+            return settings;
+        }
+        java.util.List<String> args = new java.util.ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean escaped = false;
+        for (int i = 0; i < options.length(); i++) {
+            char c = options.charAt(i);
+            if (escaped) {
+                cur.append(c);
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (Character.isWhitespace(c)) {
+                if (cur.length() > 0) {
+                    args.add(cur.toString());
+                    cur.setLength(0);
+                }
+            } else {
+                cur.append(c);
+            }
+        }
         if (cur.length() > 0) {
-          args.add(cur.toString());
-          cur.setLength(0);
+            args.add(cur.toString());
         }
-      } else {
-        cur.append(c);
-      }
-    }
-    if (cur.length() > 0) {
-      args.add(cur.toString());
-    }
-    for (int i = 0; i < args.size(); i++) {
-      String a = args.get(i);
-      String kv = null;
-      if (a.equals("-c") && i + 1 < args.size()) {
-        kv = args.get(++i);
-      } else if (a.startsWith("-c")) {
-        kv = a.substring(2);
-      } else if (a.startsWith("--")) {
-        kv = a.substring(2);
-      }
-      if (kv != null) {
-        int eq = kv.indexOf('=');
-        if (eq > 0) {
-          settings.put(kv.substring(0, eq).replace('-', '_'), kv.substring(eq + 1));
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String kv = null;
+            if (a.equals("-c") && i + 1 < args.size()) {
+                kv = args.get(++i);
+            } else if (a.startsWith("-c")) {
+                kv = a.substring(2);
+            } else if (a.startsWith("--")) {
+                kv = a.substring(2);
+            }
+            if (kv != null) {
+                int eq = kv.indexOf('=');
+                if (eq > 0) {
+                    settings.put(kv.substring(0, eq).replace('-', '_'), kv.substring(eq + 1));
+                }
+            }
         }
-      }
+        return settings;
     }
-    return settings;
-  }
 }

@@ -23,54 +23,54 @@ import java.util.Set;
  */
 final class StartupRestore {
 
-  private boolean all;
-  private final Set<String> names = new HashSet<>();
-  /** Set explicitly after a RESET ALL: not restored. */
-  private final Set<String> keep = new HashSet<>();
-  /** ParameterStatus held back, by lower-case name: {reported name, value}. */
-  final Map<String, String[]> reported = new LinkedHashMap<>();
+    private boolean all;
+    private final Set<String> names = new HashSet<>();
+    /** Set explicitly after a RESET ALL: not restored. */
+    private final Set<String> keep = new HashSet<>();
+    /** ParameterStatus held back, by lower-case name: {reported name, value}. */
+    final Map<String, String[]> reported = new LinkedHashMap<>();
 
-  void apply(List<SessionCommands.Change> changes) {
-    for (SessionCommands.Change c : changes) {
-      if (c.all()) {
-        all = true;
-        names.clear();
-        keep.clear();
-      } else if (c.toDefault()) {
-        names.add(c.name());
-        keep.remove(c.name());
-      } else {
-        names.remove(c.name());
-        if (all) {
-          keep.add(c.name());
+    void apply(List<SessionCommands.Change> changes) {
+        for (SessionCommands.Change c : changes) {
+            if (c.all()) {
+                all = true;
+                names.clear();
+                keep.clear();
+            } else if (c.toDefault()) {
+                names.add(c.name());
+                keep.remove(c.name());
+            } else {
+                names.remove(c.name());
+                if (all) {
+                    keep.add(c.name());
+                }
+            }
         }
-      }
     }
-  }
 
-  void reported(String name, String value) {
-    reported.put(name.toLowerCase(Locale.ROOT), new String[] {name, value});
-  }
+    void reported(String name, String value) {
+        reported.put(name.toLowerCase(Locale.ROOT), new String[] {name, value});
+    }
 
-  /**
-   * The query putting the startup values back ("" if none was reset). Only settings whose source
-   * is no longer "session" are set: a RESET rolled back within the same string ({@code BEGIN;
-   * RESET ALL; ROLLBACK}) left them as they were, and so did a SET after the RESET.
-   */
-  String sql(Map<String, String> startup) {
-    StringBuilder values = new StringBuilder();
-    for (Map.Entry<String, String> e : startup.entrySet()) {
-      String name = e.getKey();
-      if ((all || names.contains(name)) && !keep.contains(name)) {
-        values.append(values.length() == 0 ? "" : ", ").append('(').append(SessionSettings.literal(name))
-          .append(", ").append(SessionSettings.literal(e.getValue())).append(')');
-      }
+    /**
+     * The query putting the startup values back ("" if none was reset). Only settings whose source
+     * is no longer "session" are set: a RESET rolled back within the same string ({@code BEGIN;
+     * RESET ALL; ROLLBACK}) left them as they were, and so did a SET after the RESET.
+     */
+    String sql(Map<String, String> startup) {
+        StringBuilder values = new StringBuilder();
+        for (Map.Entry<String, String> e : startup.entrySet()) {
+            String name = e.getKey();
+            if ((all || names.contains(name)) && !keep.contains(name)) {
+                values.append(values.length() == 0 ? "" : ", ").append('(').append(SessionSettings.literal(name))
+                    .append(", ").append(SessionSettings.literal(e.getValue())).append(')');
+            }
+        }
+        if (values.length() == 0) {
+            return "";
+        }
+        return "SELECT pg_catalog.set_config(v.name, v.value, false) FROM (VALUES " + values
+            + ") AS v(name, value) LEFT JOIN pg_catalog.pg_settings s ON pg_catalog.lower(s.name) = v.name"
+            + " WHERE s.source IS DISTINCT FROM 'session'";
     }
-    if (values.length() == 0) {
-      return "";
-    }
-    return "SELECT pg_catalog.set_config(v.name, v.value, false) FROM (VALUES " + values
-      + ") AS v(name, value) LEFT JOIN pg_catalog.pg_settings s ON pg_catalog.lower(s.name) = v.name"
-      + " WHERE s.source IS DISTINCT FROM 'session'";
-  }
 }

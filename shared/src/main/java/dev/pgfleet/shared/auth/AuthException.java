@@ -8,28 +8,28 @@ package dev.pgfleet.shared.auth;
  * routine event (and a brute-force attacker's favourite one), they must stay cheap.
  */
 public abstract sealed class AuthException extends RuntimeException
-    permits AuthenticationFailedException, ScramProtocolException {
+        permits AuthenticationFailedException, ScramProtocolException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final String detail;
+    private final String detail;
 
-  AuthException(String message, String detail) {
-    super(message, null, false, false);
-    this.detail = detail;
-  }
+    AuthException(String message, String detail) {
+        super(message, null, false, false);
+        this.detail = detail;
+    }
 
-  /** The SQLSTATE the proxy sends in the ErrorResponse. */
-  public abstract String sqlState();
+    /** The SQLSTATE the proxy sends in the ErrorResponse. */
+    public abstract String sqlState();
 
-  /** PostgreSQL's errdetail for this error, or null. Safe to send to the client and to log. */
-  public String detail() {
-    return detail;
-  }
+    /** PostgreSQL's errdetail for this error, or null. Safe to send to the client and to log. */
+    public String detail() {
+        return detail;
+    }
 
-  @Override
-  public String toString() {
-    String base = getClass().getSimpleName() + " [" + sqlState() + "]: " + getMessage();
-    return detail == null ? base : base + " (" + detail + ")";
-  }
+    @Override
+    public String toString() {
+        String base = getClass().getSimpleName() + " [" + sqlState() + "]: " + getMessage();
+        return detail == null ? base : base + " (" + detail + ")";
+    }
 }

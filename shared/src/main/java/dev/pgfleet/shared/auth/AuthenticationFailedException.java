@@ -8,27 +8,27 @@ package dev.pgfleet.shared.auth;
  */
 public final class AuthenticationFailedException extends AuthException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** SQLSTATE invalid_password. */
-  public static final String SQLSTATE = "28P01";
+    /** SQLSTATE invalid_password. */
+    public static final String SQLSTATE = "28P01";
 
-  public AuthenticationFailedException(String message) {
-    this(message, null);
-  }
+    public AuthenticationFailedException(String message) {
+        this(message, null);
+    }
 
-  public AuthenticationFailedException(String message, String detail) {
-    super(message, detail);
-  }
+    public AuthenticationFailedException(String message, String detail) {
+        super(message, detail);
+    }
 
-  /** PostgreSQL's message for a failed password or SCRAM exchange, wrong password and unknown user alike. */
-  public static AuthenticationFailedException passwordFailed(String username) {
-    return new AuthenticationFailedException(
-        "password authentication failed for user \"" + username + "\"");
-  }
+    /** PostgreSQL's message for a failed password or SCRAM exchange, wrong password and unknown user alike. */
+    public static AuthenticationFailedException passwordFailed(String username) {
+        return new AuthenticationFailedException(
+                "password authentication failed for user \"" + username + "\"");
+    }
 
-  @Override
-  public String sqlState() {
-    return SQLSTATE;
-  }
+    @Override
+    public String sqlState() {
+        return SQLSTATE;
+    }
 }

@@ -14,35 +14,35 @@ import java.util.Arrays;
  */
 public final class ScramMockSalt {
 
-  private static final ScramMockSalt PROCESS_DEFAULT = new ScramMockSalt(Scram.randomBytes(32));
+    private static final ScramMockSalt PROCESS_DEFAULT = new ScramMockSalt(Scram.randomBytes(32));
 
-  private final byte[] secret;
+    private final byte[] secret;
 
-  private ScramMockSalt(byte[] secret) {
-    this.secret = secret;
-  }
-
-  /** The per-process salt source, with a random secret drawn at class initialisation. */
-  public static ScramMockSalt processDefault() {
-    return PROCESS_DEFAULT;
-  }
-
-  /** A salt source keyed by {@code secret} (at least 16 bytes; shared across the fleet). */
-  public static ScramMockSalt fromSecret(byte[] secret) {
-    if (secret == null || secret.length < 16) {
-      throw new IllegalArgumentException("mock salt secret must be at least 16 bytes");
+    private ScramMockSalt(byte[] secret) {
+        this.secret = secret;
     }
-    return new ScramMockSalt(secret.clone());
-  }
 
-  /** HMAC-SHA-256(secret, UTF-8 user name), truncated to PostgreSQL's 16-byte salt length. */
-  public byte[] saltFor(String username) {
-    byte[] mac = Scram.hmac(secret, username.getBytes(StandardCharsets.UTF_8));
-    return Arrays.copyOf(mac, Scram.SALT_LENGTH);
-  }
+    /** The per-process salt source, with a random secret drawn at class initialisation. */
+    public static ScramMockSalt processDefault() {
+        return PROCESS_DEFAULT;
+    }
 
-  @Override
-  public String toString() {
-    return "ScramMockSalt[secret redacted]";
-  }
+    /** A salt source keyed by {@code secret} (at least 16 bytes; shared across the fleet). */
+    public static ScramMockSalt fromSecret(byte[] secret) {
+        if (secret == null || secret.length < 16) {
+            throw new IllegalArgumentException("mock salt secret must be at least 16 bytes");
+        }
+        return new ScramMockSalt(secret.clone());
+    }
+
+    /** HMAC-SHA-256(secret, UTF-8 user name), truncated to PostgreSQL's 16-byte salt length. */
+    public byte[] saltFor(String username) {
+        byte[] mac = Scram.hmac(secret, username.getBytes(StandardCharsets.UTF_8));
+        return Arrays.copyOf(mac, Scram.SALT_LENGTH);
+    }
+
+    @Override
+    public String toString() {
+        return "ScramMockSalt[secret redacted]";
+    }
 }

@@ -9,26 +9,26 @@ package dev.pgfleet.shared.auth;
  */
 public final class ScramProtocolException extends AuthException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** SQLSTATE protocol_violation. */
-  public static final String SQLSTATE = "08P01";
+    /** SQLSTATE protocol_violation. */
+    public static final String SQLSTATE = "08P01";
 
-  public ScramProtocolException(String message) {
-    this(message, null);
-  }
+    public ScramProtocolException(String message) {
+        this(message, null);
+    }
 
-  public ScramProtocolException(String message, String detail) {
-    super(message, detail);
-  }
+    public ScramProtocolException(String message, String detail) {
+        super(message, detail);
+    }
 
-  /** PostgreSQL's "malformed SCRAM message" with an errdetail. */
-  static ScramProtocolException malformed(String detail) {
-    return new ScramProtocolException("malformed SCRAM message", detail);
-  }
+    /** PostgreSQL's "malformed SCRAM message" with an errdetail. */
+    static ScramProtocolException malformed(String detail) {
+        return new ScramProtocolException("malformed SCRAM message", detail);
+    }
 
-  @Override
-  public String sqlState() {
-    return SQLSTATE;
-  }
+    @Override
+    public String sqlState() {
+        return SQLSTATE;
+    }
 }

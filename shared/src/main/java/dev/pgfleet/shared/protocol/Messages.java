@@ -9,40 +9,40 @@ import java.nio.charset.StandardCharsets;
  */
 final class Messages {
 
-  private Messages() {
-  }
-
-  /** Writes the type byte and a placeholder length; returns the index of the length. */
-  static int begin(ByteBuf out, byte type) {
-    out.writeByte(type);
-    int lengthIndex = out.writerIndex();
-    out.writeInt(0);
-    return lengthIndex;
-  }
-
-  /** Startup-layout messages have no type byte. */
-  static int beginUntyped(ByteBuf out) {
-    int lengthIndex = out.writerIndex();
-    out.writeInt(0);
-    return lengthIndex;
-  }
-
-  static void end(ByteBuf out, int lengthIndex) {
-    out.setInt(lengthIndex, out.writerIndex() - lengthIndex);
-  }
-
-  static void cstring(ByteBuf out, String s) {
-    out.writeCharSequence(s, StandardCharsets.UTF_8);
-    out.writeByte(0);
-  }
-
-  /** Reads a NUL-terminated UTF-8 string at index; returns it, and stores the next index in next[0]. */
-  static String readCString(ByteBuf buf, int index, int limit, int[] next) {
-    int nul = buf.indexOf(index, limit, (byte) 0);
-    if (nul < 0) {
-      throw new PgException(SqlState.PROTOCOL_VIOLATION, "invalid string in message");
+    private Messages() {
     }
-    next[0] = nul + 1;
-    return buf.toString(index, nul - index, StandardCharsets.UTF_8);
-  }
+
+    /** Writes the type byte and a placeholder length; returns the index of the length. */
+    static int begin(ByteBuf out, byte type) {
+        out.writeByte(type);
+        int lengthIndex = out.writerIndex();
+        out.writeInt(0);
+        return lengthIndex;
+    }
+
+    /** Startup-layout messages have no type byte. */
+    static int beginUntyped(ByteBuf out) {
+        int lengthIndex = out.writerIndex();
+        out.writeInt(0);
+        return lengthIndex;
+    }
+
+    static void end(ByteBuf out, int lengthIndex) {
+        out.setInt(lengthIndex, out.writerIndex() - lengthIndex);
+    }
+
+    static void cstring(ByteBuf out, String s) {
+        out.writeCharSequence(s, StandardCharsets.UTF_8);
+        out.writeByte(0);
+    }
+
+    /** Reads a NUL-terminated UTF-8 string at index; returns it, and stores the next index in next[0]. */
+    static String readCString(ByteBuf buf, int index, int limit, int[] next) {
+        int nul = buf.indexOf(index, limit, (byte) 0);
+        if (nul < 0) {
+            throw new PgException(SqlState.PROTOCOL_VIOLATION, "invalid string in message");
+        }
+        next[0] = nul + 1;
+        return buf.toString(index, nul - index, StandardCharsets.UTF_8);
+    }
 }

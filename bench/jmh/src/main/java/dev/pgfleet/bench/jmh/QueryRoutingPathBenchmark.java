@@ -43,90 +43,90 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled", "-Xms512m", "-Xmx512m"})
 public class QueryRoutingPathBenchmark {
 
-  @Param({"pgbenchSelect", "ormSelectJoins", "cteWrite"})
-  public String query;
+    @Param({"pgbenchSelect", "ormSelectJoins", "cteWrite"})
+    public String query;
 
-  private QueryClassifier classifier;
-  private ByteBuf queryMessage;
-  private ByteBuf parseMessage;
-  private AsciiView view;
+    private QueryClassifier classifier;
+    private ByteBuf queryMessage;
+    private ByteBuf parseMessage;
+    private AsciiView view;
 
-  /** The bytes of a message's text as chars, one per byte (right for ASCII only). */
-  static final class AsciiView implements CharSequence {
-    private final ByteBuf buf;
-    private final int start;
-    private final int length;
+    /** The bytes of a message's text as chars, one per byte (right for ASCII only). */
+    static final class AsciiView implements CharSequence {
+        private final ByteBuf buf;
+        private final int start;
+        private final int length;
 
-    AsciiView(ByteBuf buf, int start, int length) {
-      this.buf = buf;
-      this.start = start;
-      this.length = length;
+        AsciiView(ByteBuf buf, int start, int length) {
+            this.buf = buf;
+            this.start = start;
+            this.length = length;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public char charAt(int index) {
+            return (char) (buf.getByte(start + index) & 0xFF);
+        }
+
+        @Override
+        public CharSequence subSequence(int from, int to) {
+            return new AsciiView(buf, start + from, to - from);
+        }
+
+        @Override
+        public String toString() {
+            return buf.toString(start, length, java.nio.charset.StandardCharsets.US_ASCII);
+        }
     }
 
-    @Override
-    public int length() {
-      return length;
+    @Setup(Level.Trial)
+    public void setUp() {
+        String sql = Queries.sql(query);
+        classifier = QueryClassifier.create();
+        classifier.classify(sql);
+        queryMessage = PooledByteBufAllocator.DEFAULT.directBuffer();
+        FrontendMessages.query(queryMessage, sql);
+        parseMessage = PooledByteBufAllocator.DEFAULT.directBuffer();
+        // A named statement with untyped parameters, as pgjdbc sends once it prepares server-side.
+        ExtendedMessages.parse(parseMessage, "S_1", sql, new byte[] {0, 0});
+        // Query: type, int32 length, then the text and its NUL.
+        view = new AsciiView(queryMessage, 5, queryMessage.readableBytes() - 6);
     }
 
-    @Override
-    public char charAt(int index) {
-      return (char) (buf.getByte(start + index) & 0xFF);
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        queryMessage.release();
+        parseMessage.release();
     }
 
-    @Override
-    public CharSequence subSequence(int from, int to) {
-      return new AsciiView(buf, start + from, to - from);
+    /** Baseline: decoding the text of a Query message (a new String, and the int[] the reader uses). */
+    @Benchmark
+    public String decodeQueryText() {
+        return ExtendedMessages.queryText(queryMessage, 0, queryMessage.readableBytes());
     }
 
-    @Override
-    public String toString() {
-      return buf.toString(start, length, java.nio.charset.StandardCharsets.US_ASCII);
+    /** Simple protocol: what routeFor does for a Query. */
+    @Benchmark
+    public Route simpleQuery() {
+        String sql = ExtendedMessages.queryText(queryMessage, 0, queryMessage.readableBytes());
+        return classifier.classify(sql).effectiveRoute();
     }
-  }
 
-  @Setup(Level.Trial)
-  public void setUp() {
-    String sql = Queries.sql(query);
-    classifier = QueryClassifier.create();
-    classifier.classify(sql);
-    queryMessage = PooledByteBufAllocator.DEFAULT.directBuffer();
-    FrontendMessages.query(queryMessage, sql);
-    parseMessage = PooledByteBufAllocator.DEFAULT.directBuffer();
-    // A named statement with untyped parameters, as pgjdbc sends once it prepares server-side.
-    ExtendedMessages.parse(parseMessage, "S_1", sql, new byte[] {0, 0});
-    // Query: type, int32 length, then the text and its NUL.
-    view = new AsciiView(queryMessage, 5, queryMessage.readableBytes() - 6);
-  }
+    /** Extended protocol: what routeFor does for a Parse (the name, text and parameter types are all decoded). */
+    @Benchmark
+    public Route parse() {
+        String sql = ExtendedMessages.decodeParse(parseMessage, 0, parseMessage.readableBytes()).query();
+        return classifier.classify(sql).effectiveRoute();
+    }
 
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    queryMessage.release();
-    parseMessage.release();
-  }
-
-  /** Baseline: decoding the text of a Query message (a new String, and the int[] the reader uses). */
-  @Benchmark
-  public String decodeQueryText() {
-    return ExtendedMessages.queryText(queryMessage, 0, queryMessage.readableBytes());
-  }
-
-  /** Simple protocol: what routeFor does for a Query. */
-  @Benchmark
-  public Route simpleQuery() {
-    String sql = ExtendedMessages.queryText(queryMessage, 0, queryMessage.readableBytes());
-    return classifier.classify(sql).effectiveRoute();
-  }
-
-  /** Extended protocol: what routeFor does for a Parse (the name, text and parameter types are all decoded). */
-  @Benchmark
-  public Route parse() {
-    String sql = ExtendedMessages.decodeParse(parseMessage, 0, parseMessage.readableBytes()).query();
-    return classifier.classify(sql).effectiveRoute();
-  }
-
-  /** Not the proxy's path: the cache looked up with a view over the bytes, nothing decoded. */
-  @Benchmark
-  public Route asciiView() {
-    return classifier.classify(view).effectiveRoute();
-  }
+    /** Not the proxy's path: the cache looked up with a view over the bytes, nothing decoded. */
+    @Benchmark
+    public Route asciiView() {
+        return classifier.classify(view).effectiveRoute();
+    }
 }
