@@ -51,6 +51,7 @@ final class PoolRouting implements ServerPool.ServerFailures {
     volatile View view;
     final PreparedStatements statements = new PreparedStatements();
     private final String poolName;
+    private final int shard;
     private final BanRegistry bans;
     private volatile Duration banTime;
     /** Sessions logged in to this (database, user) and not gone yet. Guarded by this. */
@@ -154,17 +155,28 @@ final class PoolRouting implements ServerPool.ServerFailures {
     }
 
     PoolRouting(String poolName, BanRegistry bans) {
-        this.poolName = poolName;
+        this(poolName, 0, bans);
+    }
+
+    /** The routing of one shard ({@code shard}, counting from 0) of a pool. */
+    PoolRouting(String poolName, int shard, BanRegistry bans) {
+        this.poolName = shard == 0 ? poolName : poolName + " shard " + shard;
+        this.shard = shard;
         this.bans = bans;
     }
 
+    /** The shard of the pool this routing serves. */
+    int shard() {
+        return shard;
+    }
+
     /**
-     * Takes a new table's routing of this pool: {@code servers} are the pools of shard 0's servers,
+     * Takes a new table's routing of this pool: {@code servers} are the pools of this shard's servers,
      * in the table's order (ProxyRuntime made or kept them). The pools the previous view had and
      * this one has not are returned, for the caller to retire. min_pool_size moves to the primary.
      */
     synchronized List<ServerPool> update(PoolRoute pool, List<ServerPool> servers, Duration banTime) {
-        ShardRoute shard = pool.shards().get(0);
+        ShardRoute shard = pool.shards().get(this.shard);
         boolean[] readable = new boolean[servers.size()];
         int[] weights = new int[servers.size()];
         boolean weighted = false;

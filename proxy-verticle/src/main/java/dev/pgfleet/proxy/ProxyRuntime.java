@@ -293,26 +293,27 @@ public final class ProxyRuntime {
         Set<String> listed = new HashSet<>();
         for (PoolRoute p : t.pools().values()) {
             PoolConfig pc = c.pools().get(p.name());
-            ShardRoute shard = p.shards().get(0);
             for (UserRoute u : p.users()) {
                 UserConfig uc = pc.user(u.username()).orElseThrow();
-                String key = p.name() + '\0' + u.username();
-                listed.add(key);
-                PoolRouting r = routings.get(key);
-                if (r == null) {
-                    PoolRouting old = retiring.remove(key);
-                    r = old != null && old.revive() ? old : new PoolRouting(p.name(), bans);
+                for (ShardRoute shard : p.shards()) {
+                    String key = routingKey(p.name(), u.username(), shard.index());
+                    listed.add(key);
+                    PoolRouting r = routings.get(key);
+                    if (r == null) {
+                        PoolRouting old = retiring.remove(key);
+                        r = old != null && old.revive() ? old : new PoolRouting(p.name(), shard.index(), bans);
+                    }
+                    PoolRouting.View was = r.view;
+                    List<ServerPool> servers = new ArrayList<>();
+                    for (ServerRoute s : shard.servers()) {
+                        servers.add(serverPool(p, u, uc, shard, s, c));
+                    }
+                    for (ServerPool gone : r.update(p, servers, c.general().banTime())) {
+                        gone.retire(was != null && gone == was.primary);
+                        pools.remove(serverPoolKey(p, u, shard, gone.server()), gone);
+                    }
+                    routings.put(key, r);   // with its view: a login that finds it can route at once
                 }
-                PoolRouting.View was = r.view;
-                List<ServerPool> servers = new ArrayList<>();
-                for (ServerRoute s : shard.servers()) {
-                    servers.add(serverPool(p, u, uc, shard, s, c));
-                }
-                for (ServerPool gone : r.update(p, servers, c.general().banTime())) {
-                    gone.retire(was != null && gone == was.primary);
-                    pools.remove(key + '\0' + gone.server(), gone);
-                }
-                routings.put(key, r);   // with its view: a login that finds it can route at once
             }
         }
         for (java.util.Iterator<Map.Entry<String, PoolRouting>> it = routings.entrySet().iterator(); it.hasNext(); ) {
@@ -470,6 +471,22 @@ public final class ProxyRuntime {
         return routings.get(database + '\0' + username);
     }
 
+    /** The routing of one shard of (database, user) in the newest table, or null (no such pool, user or shard). */
+    PoolRouting routing(String database, String username, int shard) {
+        return routings.get(routingKey(database, username, shard));
+    }
+
+    /** A server pool per (pool, user, shard, server): two shards may be two databases of one server. */
+    private static String serverPoolKey(PoolRoute pool, UserRoute user, ShardRoute shard, Object server) {
+        return pool.name() + '\0' + user.username() + '\0' + shard.index() + '\0' + server;
+    }
+
+    /** Shard 0 keeps the (database, user) key; shard i > 0 appends its index. */
+    private static String routingKey(String database, String username, int shard) {
+        String key = database + '\0' + username;
+        return shard == 0 ? key : key + '\0' + shard;
+    }
+
     /**
      * The server pool of one server for (pool, user): the one already made, given the table's
      * settings, or a new one when there is none or the login changed (another server role or
@@ -477,7 +494,7 @@ public final class ProxyRuntime {
      */
     private ServerPool serverPool(PoolRoute pool, UserRoute user, UserConfig uc, ShardRoute shard, ServerRoute server,
                                                                 PgFleetConfig c) {
-        String key = pool.name() + '\0' + user.username() + '\0' + server.server();
+        String key = serverPoolKey(pool, user, shard, server.server());
         ServerTarget target = new ServerTarget(server.server().host(), server.server().port(), shard.database(),
             uc.serverUsername(), uc.serverPassword(), c.general().serverTlsMode());
         ServerPool existing = pools.get(key);
