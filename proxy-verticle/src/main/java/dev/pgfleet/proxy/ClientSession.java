@@ -1,5 +1,7 @@
 package dev.pgfleet.proxy;
 
+import io.vertx.core.Context;
+
 import dev.pgfleet.shared.config.AuthType;
 import dev.pgfleet.shared.config.PoolConfig;
 import dev.pgfleet.shared.config.PoolMode;
@@ -17,7 +19,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetSocket;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +43,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
     private final ProxyVerticle verticle;
     private final ProxyRuntime runtime;
-    private final ContextInternal context;
+    private final Context context;
     private final NetSocket socket;
     private final ChannelHandlerContext channel;
     private final MessageFramer framer;
@@ -187,11 +188,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     private final long connectMillis = System.currentTimeMillis();
     private final long connectNanos = System.nanoTime();
 
-    ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket) {
+    ClientSession(ProxyVerticle verticle, Context context, NetSocket socket) {
         this(verticle, context, socket, false);
     }
 
-    ClientSession(ProxyVerticle verticle, ContextInternal context, NetSocket socket, boolean consoleOnly) {
+    ClientSession(ProxyVerticle verticle, Context context, NetSocket socket, boolean consoleOnly) {
         this.consoleOnly = consoleOnly;
         this.verticle = verticle;
         this.runtime = verticle.runtime();
@@ -220,7 +221,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         }
     }
 
-    ContextInternal context() {
+    Context context() {
         return context;
     }
 
@@ -1486,7 +1487,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     private Future<ServerConnection> acquireAttempt(boolean login) {
         checkoutAttempts++;
         attach(pool);
-        Promise<ServerConnection> waited = context.promise();
+        Promise<ServerConnection> waited = NetSockets.promise(context);
         ServerPool.Checkout checkout = new ServerPool.PromiseCheckout(waited);
         startWait();
         acquiring = checkout;
@@ -1578,7 +1579,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             attached = java.util.Arrays.copyOf(attached, attachedCount * 2);
         }
         attached[attachedCount++] = p;
-        p.attach(context.nettyEventLoop());
+        p.attach(NetSockets.eventLoop(context));
     }
 
     /** Transaction mode: the client started a transaction; its input waits until a server is linked. */
@@ -1590,7 +1591,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     private void acquireForTransactionAttempt() {
         checkoutAttempts++;
         attach(pool);
-        ServerConnection idle = pool.pollIdle(context.nettyEventLoop());
+        ServerConnection idle = pool.pollIdle(NetSockets.eventLoop(context));
         if (idle != null && hasSettings(idle)) {
             // The common case: an idle connection of this loop with the same settings, no Future.
             server = idle;
@@ -2018,7 +2019,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             pool.cancelWait(acquiring);
         }
         for (int i = 0; i < attachedCount; i++) {
-            attached[i].detach(context.nettyEventLoop());
+            attached[i].detach(NetSockets.eventLoop(context));
         }
         attachedCount = 0;
         if (s != null) {

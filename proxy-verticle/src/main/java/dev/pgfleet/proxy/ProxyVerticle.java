@@ -1,12 +1,15 @@
 package dev.pgfleet.proxy;
 
+import dev.pgfleet.shared.net.NetSockets;
+
+import io.vertx.core.Context;
+
 import dev.pgfleet.shared.config.General;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
@@ -44,7 +47,7 @@ public final class ProxyVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         General general = runtime.config().general();
-        ContextInternal ctx = (ContextInternal) context;
+        Context ctx = context;
         client = vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, general.connectTimeout().toMillis()))
             .setTcpNoDelay(true)
@@ -96,14 +99,14 @@ public final class ProxyVerticle extends VerticleBase {
      * a tenth of the timeout (10 ms to 1 s) bounds how late the error comes.
      */
     private void armWaitSweep() {
-        ContextInternal ctx = (ContextInternal) context;
+        Context ctx = context;
         long waitTimeout = runtime.queryWaitTimeoutMillis();
         if (waitTimeout > 0) {
             long timeoutNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(waitTimeout);
             waitSweep = vertx.setPeriodic(Math.max(10, Math.min(1000, waitTimeout / 10)), id -> {
                 long now = System.nanoTime();
                 for (ServerPool pool : runtime.pools().values()) {
-                    pool.expireWaiters(ctx.nettyEventLoop(), now, timeoutNanos);
+                    pool.expireWaiters(NetSockets.eventLoop(ctx), now, timeoutNanos);
                 }
             });
         }
@@ -118,10 +121,10 @@ public final class ProxyVerticle extends VerticleBase {
         armWaitSweep();
     }
 
-    private void maintain(ContextInternal ctx) {
+    private void maintain(Context ctx) {
         long now = System.nanoTime();
         for (ServerPool pool : runtime.pools().values()) {
-            for (ServerConnection c : pool.expiredIdle(ctx.nettyEventLoop(), now)) {
+            for (ServerConnection c : pool.expiredIdle(NetSockets.eventLoop(ctx), now)) {
                 c.close();
             }
             if (pool.belowMinimum() && !runtime.holds(pool)) {   // not while PAUSE or SUSPEND holds it

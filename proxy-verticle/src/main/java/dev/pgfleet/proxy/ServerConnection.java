@@ -1,5 +1,7 @@
 package dev.pgfleet.proxy;
 
+import io.vertx.core.Context;
+
 import dev.pgfleet.shared.net.NetSockets;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import dev.pgfleet.shared.protocol.MessageFramer;
@@ -12,7 +14,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -87,7 +88,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
 
     private enum Phase { STARTUP, IDLE, LINKED, INTERNAL, CLOSED }
 
-    private final ContextInternal context;
+    private final Context context;
     private final NetSocket socket;
     private final ChannelHandlerContext channel;
     private final ServerPool pool;
@@ -147,7 +148,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         }
     }
 
-    ServerConnection(ContextInternal context, NetSocket socket, ServerPool pool, ServerTarget target, int maxMessageLength) {
+    ServerConnection(Context context, NetSocket socket, ServerPool pool, ServerTarget target, int maxMessageLength) {
         this.context = context;
         this.socket = socket;
         this.channel = NetSockets.context(socket);
@@ -640,7 +641,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         return pool;
     }
 
-    ContextInternal context() {
+    Context context() {
         return context;
     }
 
@@ -711,13 +712,13 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
      */
     Future<List<String[]>> runInternal(String sql, boolean inTransaction) {
         if (phase == Phase.CLOSED) {
-            return context.failedFuture(new Lost());
+            return NetSockets.failedFuture(context, new Lost());
         }
         boolean ready = inTransaction
             ? phase != Phase.CLOSED && pendingReady == 0 && !unsynced && txStatus != PgProtocol.TX_FAILED
             : clean();
         if (!ready || phase == Phase.INTERNAL) {
-            return context.failedFuture(new IllegalStateException("server connection busy"));
+            return NetSockets.failedFuture(context, new IllegalStateException("server connection busy"));
         }
         afterInternal = phase;
         phase = Phase.INTERNAL;
@@ -725,7 +726,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         applyIntercepts();
         internalError = null;
         internalRows = new ArrayList<>();
-        internalDone = context.promise();
+        internalDone = NetSockets.promise(context);
         ByteBuf q = alloc(sql.length() * 3 + 6);
         FrontendMessages.query(q, sql);
         requestSent();

@@ -1,5 +1,9 @@
 package dev.pgfleet.proxy;
 
+import dev.pgfleet.shared.net.NetSockets;
+
+import io.vertx.core.Context;
+
 import dev.pgfleet.shared.config.ServerTlsMode;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import dev.pgfleet.shared.protocol.PgException;
@@ -9,7 +13,6 @@ import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
@@ -22,19 +25,19 @@ import java.util.Map;
  */
 final class ServerConnector {
 
-    private final ContextInternal context;
+    private final Context context;
     private final NetClient client;
     private final int maxMessageLength;
     private final LoopStats stats;
 
-    ServerConnector(ContextInternal context, NetClient client, int maxMessageLength, LoopStats stats) {
+    ServerConnector(Context context, NetClient client, int maxMessageLength, LoopStats stats) {
         this.context = context;
         this.client = client;
         this.maxMessageLength = maxMessageLength;
         this.stats = stats;
     }
 
-    ContextInternal context() {
+    Context context() {
         return context;
     }
 
@@ -59,7 +62,7 @@ final class ServerConnector {
         if (mode == null || mode == ServerTlsMode.DISABLE) {
             return Future.succeededFuture(socket);
         }
-        Promise<NetSocket> promise = context.promise();
+        Promise<NetSocket> promise = NetSockets.promise(context);
         socket.handler(buf -> {
             socket.handler(null);
             // One byte answers SSLRequest. Anything more was sent before the handshake: a server
@@ -106,7 +109,7 @@ final class ServerConnector {
 
     private Future<ServerConnection> login(NetSocket socket, ServerPool pool, ServerTarget target) {
         socket.closeHandler(null);
-        Promise<ServerConnection> promise = context.promise();
+        Promise<ServerConnection> promise = NetSockets.promise(context);
         ServerConnection conn = new ServerConnection(context, socket, pool, target, maxMessageLength);
         conn.loopStats(stats);
         ServerStartup startup = new ServerStartup(conn, promise);

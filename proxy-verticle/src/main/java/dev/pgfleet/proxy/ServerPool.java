@@ -1,12 +1,15 @@
 package dev.pgfleet.proxy;
 
+import dev.pgfleet.shared.net.NetSockets;
+
+import io.vertx.core.Context;
+
 import dev.pgfleet.shared.health.HealthChecks;
 import dev.pgfleet.shared.health.ServerKey;
 import dev.pgfleet.shared.protocol.PgException;
 import dev.pgfleet.shared.protocol.SqlState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.internal.ContextInternal;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -109,7 +112,7 @@ final class ServerPool {
     /**
      * Who is handed a connection when one is free. A session's transaction-mode checkout
      * implements this itself (one instance per session), so a wait costs no Future chain; the
-     * Future form of {@link #acquire(ContextInternal, Opener)} wraps a promise in one.
+     * Future form of {@link #acquire(Context, Opener)} wraps a promise in one.
      */
     interface Checkout {
         /**
@@ -134,9 +137,9 @@ final class ServerPool {
         }
     }
 
-    private record Waiter(ContextInternal context, Opener opener, Checkout checkout, long since, int reroutes) {
+    private record Waiter(Context context, Opener opener, Checkout checkout, long since, int reroutes) {
         Object loop() {
-            return context.nettyEventLoop();
+            return NetSockets.eventLoop(context);
         }
     }
 
@@ -403,27 +406,27 @@ final class ServerPool {
      * A server connection on the caller's event loop: an idle one, a new one, or the next one
      * free. Must be called on {@code context}'s event loop.
      */
-    Future<ServerConnection> acquire(ContextInternal context, Opener opener) {
-        Promise<ServerConnection> promise = context.promise();
+    Future<ServerConnection> acquire(Context context, Opener opener) {
+        Promise<ServerConnection> promise = NetSockets.promise(context);
         acquire(context, opener, new PromiseCheckout(promise));
         return promise.future();
     }
 
     /**
-     * As {@link #acquire(ContextInternal, Opener)}, handing the connection to {@code checkout}
+     * As {@link #acquire(Context, Opener)}, handing the connection to {@code checkout}
      * (at once when an idle one needs no health check). Must be called on {@code context}'s
      * event loop; {@code checkout} is called there, exactly once.
      */
-    void acquire(ContextInternal context, Opener opener, Checkout checkout) {
+    void acquire(Context context, Opener opener, Checkout checkout) {
         acquire(context, opener, checkout, 0);
     }
 
-    private void acquire(ContextInternal context, Opener opener, Checkout checkout, int reroutes) {
+    private void acquire(Context context, Opener opener, Checkout checkout, int reroutes) {
         ServerConnection victim;
         ServerConnection idle = null;
         boolean open = false;
         boolean wasClosed;
-        Object loop = context.nettyEventLoop();
+        Object loop = NetSockets.eventLoop(context);
         long now = System.nanoTime();
         synchronized (this) {
             wasClosed = closed;
@@ -482,12 +485,12 @@ final class ServerPool {
         }
     }
 
-    private void open(ContextInternal context, Opener opener, Checkout checkout, int reroutes) {
+    private void open(Context context, Opener opener, Checkout checkout, int reroutes) {
         opener.open(this).onComplete(ar -> {
             if (ar.succeeded()) {
                 hand(checkout, ar.result());
             } else {
-                slotFreed(context.nettyEventLoop());
+                slotFreed(NetSockets.eventLoop(context));
                 elsewhere(context, opener, checkout, reroutes, ar.cause());
             }
         });
@@ -499,7 +502,7 @@ final class ServerPool {
      * the routing hears of it, and the checkout goes on in the pool it names, or here: another
      * idle connection, else a new one.
      */
-    private void check(ServerConnection conn, ContextInternal context, Opener opener, Checkout checkout,
+    private void check(ServerConnection conn, Context context, Opener opener, Checkout checkout,
                                           int reroutes) {
         boolean[] timedOut = new boolean[1];
         long timer = context.owner().setTimer(healthcheckTimeoutMillis, t -> {
@@ -529,7 +532,7 @@ final class ServerPool {
     }
 
     /** After a failed connect: the pool the routing names instead, or the error. */
-    private void elsewhere(ContextInternal context, Opener opener, Checkout checkout, int reroutes, Throwable err) {
+    private void elsewhere(Context context, Opener opener, Checkout checkout, int reroutes, Throwable err) {
         ServerFailures f = failures;
         ServerPool other = f == null ? null : f.serverFailed(this, err);
         if (other == null || other == this || reroutes >= MAX_REROUTES) {
@@ -564,7 +567,7 @@ final class ServerPool {
      */
     void release(ServerConnection conn, long now) {
         boolean expired = lifetimeNanos > 0 && now - conn.createdAt() > lifetimeNanos || conn.closeNeeded();
-        Object loop = conn.context().nettyEventLoop();
+        Object loop = NetSockets.eventLoop(conn.context());
         synchronized (this) {
             if (!closed && conn.usable() && !expired && size <= maxSize) {
                 LoopShare mine = share(loop);
@@ -627,7 +630,7 @@ final class ServerPool {
      * its slot goes to the first waiter, or the pool shrinks.
      */
     void connectionClosed(ServerConnection conn) {
-        Object loop = conn.context().nettyEventLoop();
+        Object loop = NetSockets.eventLoop(conn.context());
         synchronized (this) {
             share(loop).idle.remove(conn);
         }

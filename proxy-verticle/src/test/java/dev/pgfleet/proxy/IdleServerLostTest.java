@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import dev.pgfleet.testkit.TestPostgres;
 import dev.pgfleet.testkit.TestUsers;
-import io.netty.util.concurrent.EventExecutor;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -155,10 +154,9 @@ class IdleServerLostTest {
     /** Blocks every event loop of the proxy until the returned latch is counted down. */
     private static CountDownLatch holdEventLoops(ProxyFixture proxy) throws InterruptedException {
         CountDownLatch release = new CountDownLatch(1);
-        List<EventExecutor> loops = new ArrayList<>();
-        ((io.vertx.core.internal.VertxInternal) proxy.vertx).nettyEventLoopGroup().forEach(loops::add);
+        List<java.util.concurrent.Executor> loops = dev.pgfleet.shared.net.NetSockets.eventLoops(proxy.vertx);
         CountDownLatch held = new CountDownLatch(loops.size());
-        for (EventExecutor loop : loops) {
+        for (java.util.concurrent.Executor loop : loops) {
             loop.execute(() -> {
                 held.countDown();
                 try {

@@ -1,5 +1,7 @@
 package dev.pgfleet.proxy;
 
+import io.vertx.core.Context;
+
 import dev.pgfleet.bench.jmh.Queries;
 import dev.pgfleet.shared.config.ServerTlsMode;
 import dev.pgfleet.shared.protocol.ExtendedMessages;
@@ -7,7 +9,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.util.concurrent.TimeUnit;
@@ -139,7 +140,7 @@ public class PreparedStatementsBenchmark {
             listener.listen(0, "127.0.0.1").await();
             NetSocket socket = vertx.createNetClient().connect(listener.actualPort(), "127.0.0.1").await();
             ServerTarget target = new ServerTarget("127.0.0.1", listener.actualPort(), "bench", "bench", null, ServerTlsMode.DISABLE);
-            conn = new ServerConnection((ContextInternal) vertx.getOrCreateContext(), socket, null, target, 1 << 20);
+            conn = new ServerConnection(vertx.getOrCreateContext(), socket, null, target, 1 << 20);
             for (int i = 0; i < capacity; i++) {
                 conn.addPrepared(names[i], capacity);
             }

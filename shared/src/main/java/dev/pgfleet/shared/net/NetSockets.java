@@ -26,6 +26,25 @@ public final class NetSockets {
     private NetSockets() {
     }
 
+    /** The Netty event loop that runs {@code context}'s tasks (PgFleet keys per-loop state by it). */
+    public static io.netty.channel.EventLoop eventLoop(io.vertx.core.Context context) {
+        return ((io.vertx.core.internal.ContextInternal) context).nettyEventLoop();
+    }
+
+    /**
+     * A promise whose listeners run on {@code context}, whichever thread completes it (a
+     * connection released on one loop completes a waiter of another: the waiter's code runs on
+     * its own loop).
+     */
+    public static <T> io.vertx.core.Promise<T> promise(io.vertx.core.Context context) {
+        return ((io.vertx.core.internal.ContextInternal) context).promise();
+    }
+
+    /** A failed future whose listeners run on {@code context}. */
+    public static <T> io.vertx.core.Future<T> failedFuture(io.vertx.core.Context context, Throwable failure) {
+        return ((io.vertx.core.internal.ContextInternal) context).failedFuture(failure);
+    }
+
     /**
      * Reads deliver the ByteBuf as it came (the handler owns it and must release it), and
      * {@code readComplete} runs when a read cycle ends.
