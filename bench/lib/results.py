@@ -162,6 +162,7 @@ def target_rank(t):
     """Row order: direct, the PgBouncers, the judged PgFleet, the --also-loops PgFleets by loops, rwsplit."""
     fixed = {"direct": (0, 0), "pgbouncer": (1, 0), "pgbouncer-1.18": (1, 1), "pgfleet": (2, 0),
              "pgfleet-monitored": (2, 1),
+             "pgfleet-before": (2, 2),
              "direct-primary": (4, 0), "pgfleet-split-off": (4, 1), "pgfleet-split-on": (4, 2)}
     if t in fixed:
         return fixed[t]
@@ -309,6 +310,25 @@ def report(d):
                 f"{fmt(heap_pc, '7.2f'):>7} KiB"
                 + (f"   {m.get('note')}" if m.get("note") else ""))
 
+    # --baseline-*: one line per point, pgfleet against pgfleet-before (median and worst round ratio).
+    before_points = [w for w in workloads if (w, "pgfleet-before") in agg and (w, JUDGED) in agg]
+    if before_points:
+        lines.append("")
+        lines.append(f"PgFleet against pgfleet-before ({meta.get('baseline') or 'baseline jar'}), same settings, "
+                     "same run; ratio = pgfleet / pgfleet-before, worst = the worst round's ratio")
+        bh = (f"{'workload':22} {'rnd':>3} {'TPS':>10} {'TPS before':>10} {'ratio':>6} {'worst':>6} "
+              f"{'CPU us/tx':>9} {'before':>9} {'ratio':>6} {'worst':>6}")
+        lines.append(bh)
+        lines.append("-" * len(bh))
+        for w in before_points:
+            a, b = agg[(w, JUDGED)], agg[(w, "pgfleet-before")]
+            lines.append(
+                f"{w:22} {min(a['rounds'], b['rounds']):>3} {fmt(a['tps'], '10.1f')} {fmt(b['tps'], '10.1f')} "
+                f"{fmt(ratio(a['tps'], b['tps']), '6.3f')} {fmt(worst(w, JUDGED, 'tps', 'pgfleet-before', True)[0], '6.3f')} "
+                f"{fmt(a['cpu_us_per_tx'], '9.1f')} {fmt(b['cpu_us_per_tx'], '9.1f')} "
+                f"{fmt(ratio(a['cpu_us_per_tx'], b['cpu_us_per_tx']), '6.3f')} "
+                f"{fmt(worst(w, JUDGED, 'cpu_us_per_tx', 'pgfleet-before', False)[0], '6.3f')}")
+
     # Targets of issue 11 ("Speed with the shipped defaults"), judged on this run's numbers: the
     # median of the rounds, the worst round beside it, and whether there were enough rounds.
     def g(w, t, f):
@@ -351,6 +371,14 @@ def report(d):
             w = f"select-{proto}-50"
             check(f"{w}: monitored PgFleet TPS >= 0.97x unmonitored", w, "pgfleet-monitored", "tps", JUDGED, 0.97,
                   True)
+    # --baseline-jar/--baseline-ref: the judged pgfleet against pgfleet-before, the same settings from
+    # another jar, interleaved in the same run (issue 13: the session refactor within 3% of before).
+    if any(k[1] == "pgfleet-before" for k in keys):
+        for proto in ("simple", "extended", "prepared"):
+            w = f"select-{proto}-50"
+            check(f"{w}: PgFleet TPS >= 0.97x pgfleet-before", w, JUDGED, "tps", "pgfleet-before", 0.97, True)
+            check(f"{w}: PgFleet CPU/tx <= 1.03x pgfleet-before's", w, JUDGED, "cpu_us_per_tx", "pgfleet-before",
+                  1.03, False)
     # The other targets of bench/run (benchmarks issue), on the judged instance.
     if ("select-prepared-50", JUDGED) in agg and ("select-extended-50", JUDGED) in agg:
         r = ratio(g("select-prepared-50", JUDGED, "tps"), g("select-extended-50", JUDGED, "tps"))
