@@ -1,12 +1,10 @@
 package dev.pgfleet.proxy;
 
-import io.vertx.core.Context;
-
+import dev.pgfleet.shared.auth.Md5Auth;
 import dev.pgfleet.shared.config.AuthType;
 import dev.pgfleet.shared.config.PoolConfig;
 import dev.pgfleet.shared.config.PoolMode;
 import dev.pgfleet.shared.config.UserConfig;
-import dev.pgfleet.shared.auth.Md5Auth;
 import dev.pgfleet.shared.net.NetSockets;
 import dev.pgfleet.shared.protocol.BackendMessages;
 import dev.pgfleet.shared.protocol.ExtendedMessages;
@@ -17,6 +15,7 @@ import dev.pgfleet.shared.protocol.SqlState;
 import dev.pgfleet.shared.protocol.StartupPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.net.NetSocket;
@@ -75,6 +74,13 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
     /** SET PRIMARY READS: null for the pool's primary_reads_enabled. */
     private Boolean primaryReadsOverride;
+
+    /**
+     * The shard chosen for this client's transactions on a sharded pool: {@code SET SHARD},
+     * {@code SET SHARDING KEY} or the startup option {@code -c pgfleet.shard=n}; -1 for none (shard 0).
+     * In session mode the shard the session is bound to.
+     */
+    private int selectedShard = -1;
     /** The checkout this session waits on, if any: cancelled if the client leaves. */
     private ServerPool.Checkout acquiring;
     /** Transaction mode's checkout, one per session: a wait for a server connection allocates nothing. */
@@ -354,7 +360,18 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             if (answered != -1) {
                 return answered;
             }
-            PoolRouting.View route = routing.view;   // the newest table's, read once per transaction
+            PoolRouting.View route;   // the newest table's, read once per transaction
+            if (poolConfig.shards().size() == 1) {
+                route = routing.view;
+            } else {
+                int shard = shardFor(type, buf, offset, length);
+                if (shard < 0) {
+                    PgException e = new PgException(SqlState.INVALID_PARAMETER_VALUE, "shard hint out of range: pool \""
+                        + poolConfig.name() + "\" has shards 0 to " + (shardCount() - 1));
+                    return type == PgProtocol.QUERY_REQUEST ? answerLocally(e, null) : refuseExtended(e);
+                }
+                route = shardRouting(shard).view;
+            }
             pool = route.splitting || roleOverride != null ? route.pick(routeFor(type, buf, offset, length),
                 primaryReadsOverride != null ? primaryReadsOverride : route.primaryReads) : route.primary;
             acquireForTransaction();
@@ -916,8 +933,71 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         return runtime.classifier().classify(sql).effectiveRoute();
     }
 
+    /** The startup option ({@code options=-c pgfleet.shard=n}) that picks the client's shard. */
+    private static final String SHARD_OPTION = "pgfleet.shard";
+
+    private int shardCount() {
+        return poolConfig.shards().size();
+    }
+
+    /** The routing of one shard of this client's pool (shard 0: the session's own). */
+    private PoolRouting shardRouting(int shard) {
+        PoolRouting r = shard == 0 ? null : runtime.routing(poolConfig.name(), user.username(), shard);
+        return r != null ? r : routing;
+    }
+
+    /** A shard number as SET SHARD or the startup option give it; -1 when not a shard of this pool. */
+    private int parseShard(String value) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            return n >= 0 && n < shardCount() ? n : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     /**
-     * PgFleet's own commands (SET/SHOW SERVER ROLE, SET/SHOW PRIMARY READS), answered here:
+     * The shard a sharding key names: an integer key by PostgreSQL's bigint hash partitioning,
+     * any other by its text hash, with MODULUS = the pool's number of shards (pg_bigint_hash).
+     */
+    private int shardOfKey(String key) {
+        try {
+            return dev.pgfleet.router.ShardHash.bigintRemainder(Long.parseLong(key.trim()), shardCount());
+        } catch (NumberFormatException e) {
+            return dev.pgfleet.router.ShardHash.textRemainder(key, shardCount());
+        }
+    }
+
+    /**
+     * The shard of the transaction this message starts, on a sharded pool: a comment hint
+     * ({@code /* shard_id: n *}{@code /}, {@code /* sharding_key: k *}{@code /}), else the client's
+     * selection, else shard 0. -1 for a hint naming no shard of the pool.
+     */
+    private int shardFor(byte type, ByteBuf buf, int offset, int length) {
+        CharSequence sql = null;
+        if (type == PgProtocol.QUERY_REQUEST) {
+            sql = dev.pgfleet.shared.protocol.AsciiSql.ofQuery(buf, offset, length);
+        } else if (type == PgProtocol.PARSE_REQUEST) {
+            sql = dev.pgfleet.shared.protocol.AsciiSql.ofParse(buf, offset, length);
+        } else if (type == PgProtocol.BIND_REQUEST) {
+            PreparedStatements.Statement st = statements.get(ExtendedMessages.bindStatement(buf, offset, length));
+            sql = st != null ? st.query() : null;
+        }
+        if (sql != null) {
+            dev.pgfleet.router.Classification c = runtime.classifier().classify(sql);
+            if (c.shardHint() >= 0) {
+                return c.shardHint() < shardCount() ? c.shardHint() : -1;
+            }
+            if (c.shardingKeyHint() != null) {
+                return shardOfKey(c.shardingKeyHint());
+            }
+        }
+        return Math.max(selectedShard, 0);
+    }
+
+    /**
+     * PgFleet's own commands (SET/SHOW SERVER ROLE, SET/SHOW PRIMARY READS, SET SHARD,
+     * SET SHARDING KEY, SHOW SHARD), answered here:
      * only a Query starting with SET or SHOW is looked at.
      *
      * @return CONSUME when answered, -1 otherwise
@@ -949,12 +1029,26 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
                 roleOverride == null ? "auto" : roleOverride.name().toLowerCase(java.util.Locale.ROOT));
             case SHOW_PRIMARY_READS -> reply = new LocalReply("SHOW", "primary_reads",
                 (primaryReadsOverride != null ? primaryReadsOverride : routing.view.primaryReads) ? "on" : "off");
+            case SET_SHARD, SET_SHARDING_KEY -> {
+                int n = cmd.type() == dev.pgfleet.router.PgFleetCommand.Type.SET_SHARD ? cmd.shard() : shardOfKey(cmd.value());
+                PgException refused = null;
+                if (n >= shardCount()) {
+                    refused = new PgException(SqlState.INVALID_PARAMETER_VALUE, "shard " + n + " does not exist: pool \""
+                        + poolConfig.name() + "\" has shards 0 to " + (shardCount() - 1), null, false);
+                }
+                if (refused != null) {
+                    return query ? answerLocally(refused, null) : refuseExtended(refused);
+                }
+                selectedShard = n;   // the next transactions'; -1 ('any'): shard 0
+                reply = new LocalReply("SET", null, null);
+            }
+            case SHOW_SHARD -> reply = new LocalReply("SHOW", "shard", selectedShard < 0 ? "any" : Integer.toString(selectedShard));
             case INVALID -> {
                 PgException e = new PgException("22023", cmd.value(), null, false);
                 return query ? answerLocally(e, null) : refuseExtended(e);
             }
             default -> {
-                return -1;   // sharding commands: not handled yet, the server will say it does not know them
+                return -1;
             }
         }
         if (query) {
@@ -1426,10 +1520,23 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         }
         pool = routing.view.primary;
         mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
-        settings = runtime.intern(SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis()));
+        Map<String, String> asked = SessionSettings.fromStartup(startup.parameters(), user.statementTimeout().toMillis());
+        String startupShard = asked.remove(SHARD_OPTION);   // PgFleet's, not the server's
+        if (startupShard != null) {
+            int n = parseShard(startupShard);
+            if (n < 0) {
+                fatal(new PgException(SqlState.INVALID_PARAMETER_VALUE, "invalid value for " + SHARD_OPTION + ": \""
+                    + startupShard + "\": pool \"" + poolConfig.name() + "\" has shards 0 to " + (shardCount() - 1)));
+                return;
+            }
+            selectedShard = n;
+        }
+        settings = runtime.intern(asked);
         startupSettings = settings;
         if (mode == PoolMode.SESSION) {
-            pool = routing.forSession();   // bound for the whole session: by default_role, health-aware
+            PoolRouting bound = shardRouting(Math.max(selectedShard, 0));
+            selectedShard = Math.max(selectedShard, 0);
+            pool = bound.forSession();   // bound for the whole session: by default_role, health-aware
             acquire(true).onComplete(ar -> {
                 if (state != State.CONNECTING) {
                     return;

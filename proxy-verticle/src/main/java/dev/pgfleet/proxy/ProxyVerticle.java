@@ -1,12 +1,10 @@
 package dev.pgfleet.proxy;
 
-import dev.pgfleet.shared.net.NetSockets;
-
-import io.vertx.core.Context;
-
 import dev.pgfleet.shared.config.General;
+import dev.pgfleet.shared.net.NetSockets;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;

@@ -1,7 +1,5 @@
 package dev.pgfleet.proxy;
 
-import io.vertx.core.Context;
-
 import dev.pgfleet.shared.net.NetSockets;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import dev.pgfleet.shared.protocol.MessageFramer;
@@ -12,6 +10,7 @@ import dev.pgfleet.shared.protocol.ServerError;
 import dev.pgfleet.shared.protocol.SqlState;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.net.NetSocket;

@@ -1,15 +1,13 @@
 package dev.pgfleet.proxy;
 
-import dev.pgfleet.shared.net.NetSockets;
-
-import io.vertx.core.Context;
-
 import dev.pgfleet.shared.config.ServerTlsMode;
+import dev.pgfleet.shared.net.NetSockets;
 import dev.pgfleet.shared.protocol.FrontendMessages;
 import dev.pgfleet.shared.protocol.PgException;
 import dev.pgfleet.shared.protocol.SqlState;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;

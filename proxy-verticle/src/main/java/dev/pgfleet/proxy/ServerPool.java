@@ -1,13 +1,11 @@
 package dev.pgfleet.proxy;
 
-import dev.pgfleet.shared.net.NetSockets;
-
-import io.vertx.core.Context;
-
 import dev.pgfleet.shared.health.HealthChecks;
 import dev.pgfleet.shared.health.ServerKey;
+import dev.pgfleet.shared.net.NetSockets;
 import dev.pgfleet.shared.protocol.PgException;
 import dev.pgfleet.shared.protocol.SqlState;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;

@@ -1,12 +1,11 @@
 package dev.pgfleet.proxy;
 
-import io.vertx.core.Context;
-
 import dev.pgfleet.bench.jmh.Queries;
 import dev.pgfleet.shared.config.ServerTlsMode;
 import dev.pgfleet.shared.protocol.ExtendedMessages;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.net.NetServer;

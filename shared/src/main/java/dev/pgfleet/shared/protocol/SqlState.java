@@ -16,6 +16,7 @@ public final class SqlState {
     public static final String INVALID_CATALOG_NAME = "3D000";
     public static final String TOO_MANY_CONNECTIONS = "53300";
     public static final String FEATURE_NOT_SUPPORTED = "0A000";
+    public static final String INVALID_PARAMETER_VALUE = "22023";
     /** A prepared statement that does not exist (PostgreSQL's ERRCODE_UNDEFINED_PSTATEMENT). */
     public static final String INVALID_SQL_STATEMENT_NAME = "26000";
     /** A portal that does not exist (ERRCODE_UNDEFINED_CURSOR). */
