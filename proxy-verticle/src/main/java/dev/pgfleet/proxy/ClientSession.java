@@ -367,7 +367,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
                 int shard = shardFor(type, buf, offset, length);
                 if (shard < 0) {
                     PgException e = new PgException(SqlState.INVALID_PARAMETER_VALUE, "shard hint out of range: pool \""
-                        + poolConfig.name() + "\" has shards 0 to " + (shardCount() - 1));
+                        + poolConfig.name() + "\" has shards 0 to " + (shardCount() - 1), null, false);
                     return type == PgProtocol.QUERY_REQUEST ? answerLocally(e, null) : refuseExtended(e);
                 }
                 route = shardRouting(shard).view;
