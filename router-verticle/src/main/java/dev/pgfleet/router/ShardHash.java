@@ -81,6 +81,20 @@ public final class ShardHash {
         return hashCombine64(0, hashBytesExtended(utf8, offset, length, HASH_PARTITION_SEED));
     }
 
+    /** The remainder PostgreSQL's hash partitioning gives a uuid key, given as its 16 bytes in network order. */
+    public static int uuidRemainder(byte[] uuid, int offset, int modulus) {
+        return remainder(uuidHash(uuid, offset), modulus);
+    }
+
+    /**
+     * The 64-bit partition hash of a one-column uuid key: {@code uuid_hash_extended} is
+     * {@code hash_any_extended} over the 16 bytes as stored (network order) with the seed.
+     */
+    public static long uuidHash(byte[] uuid, int offset) {
+        Objects.checkFromIndexSize(offset, 16, uuid.length);
+        return hashCombine64(0, hashBytesExtended(uuid, offset, 16, HASH_PARTITION_SEED));
+    }
+
     /**
      * The remainder of a partition hash for a modulus: C's {@code uint64 % int}, so the hash is
      * unsigned.

@@ -30,13 +30,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link ShardHash} against a real PostgreSQL (testkit's first shard server, UTF-8, locale C):
  * the raw hash functions against PostgreSQL's SQL-callable {@code hashint8extended} and
  * {@code hashtextextended}, and the remainders against where PostgreSQL itself routes each key
- * when it is inserted into a table {@code PARTITION BY HASH} with modulus 2, 3 and 8.
+ * when it is inserted into a table {@code PARTITION BY HASH} with modulus 2, 3, 5 and 8; bigint,
+ * text and uuid keys, 10,000 random ones of each beside the edge cases.
  */
 class ShardHashTest {
 
     /** Keys per comparison: edge values first, then random ones over the whole range and near 0. */
-    static final int RANDOM_BIGINTS = 3000;
-    static final int RANDOM_TEXTS = 2000;
+    static final int RANDOM_BIGINTS = 10_000;
+    static final int RANDOM_TEXTS = 10_000;
+    static final int RANDOM_UUIDS = 10_000;
 
     static Connection db;
     static List<Long> bigints;
@@ -101,7 +103,7 @@ class ShardHashTest {
     }
 
     @ParameterizedTest(name = "modulus {0}")
-    @ValueSource(ints = {2, 3, 8})
+    @ValueSource(ints = {2, 3, 5, 8})
     void bigintRemaindersAreWherePostgresRoutesTheRow(int modulus) throws SQLException {
         Map<String, Integer> pg = routeInPostgres("int8", modulus, bigintArray());
         assertEquals(bigints.size(), pg.size());
@@ -130,7 +132,7 @@ class ShardHashTest {
     }
 
     @ParameterizedTest(name = "modulus {0}")
-    @ValueSource(ints = {2, 3, 8})
+    @ValueSource(ints = {2, 3, 5, 8})
     void textRemaindersAreWherePostgresRoutesTheRow(int modulus) throws SQLException {
         Map<String, Integer> pg = routeInPostgres("text", modulus, db.createArrayOf("text", texts.toArray()));
         assertEquals(texts.size(), pg.size());
@@ -146,6 +148,37 @@ class ShardHashTest {
             perPartition[expected]++;
         }
         assertEveryPartitionUsed(perPartition);
+    }
+
+    @ParameterizedTest(name = "modulus {0}")
+    @ValueSource(ints = {2, 3, 5, 8})
+    void uuidRemaindersAreWherePostgresRoutesTheRow(int modulus) throws SQLException {
+        List<java.util.UUID> uuids = uuidKeys();
+        Map<String, Integer> pg = routeInPostgres("uuid", modulus, db.createArrayOf("uuid", uuids.toArray()));
+        assertEquals(uuids.size(), pg.size());
+        int[] perPartition = new int[modulus];
+        byte[] buf = new byte[20];
+        for (java.util.UUID k : uuids) {
+            int expected = pg.get(k.toString());
+            java.nio.ByteBuffer.wrap(buf, 3, 16).putLong(k.getMostSignificantBits()).putLong(k.getLeastSignificantBits());
+            assertEquals(expected, ShardHash.uuidRemainder(buf, 3, modulus), "key " + k + ", modulus " + modulus);
+            perPartition[expected]++;
+        }
+        assertEveryPartitionUsed(perPartition);
+    }
+
+    /** The nil and max uuids, then random ones (version 4 and fully random bits). */
+    static List<java.util.UUID> uuidKeys() {
+        Set<java.util.UUID> keys = new LinkedHashSet<>();
+        keys.add(new java.util.UUID(0, 0));
+        keys.add(new java.util.UUID(-1, -1));
+        SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < RANDOM_UUIDS; i++) {
+            keys.add(i % 2 == 0 ? new java.util.UUID(random.nextLong(), random.nextLong())
+                : new java.util.UUID((random.nextLong() & ~0xF000L) | 0x4000L,
+                    (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L));
+        }
+        return new ArrayList<>(keys);
     }
 
     @Test
