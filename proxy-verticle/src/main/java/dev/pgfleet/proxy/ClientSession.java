@@ -43,6 +43,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     private final ProxyVerticle verticle;
     private final ProxyRuntime runtime;
     private final Context context;
+    /** The context's event loop, which keys the pools' per-loop idle lists. */
+    private final io.netty.channel.EventLoop loop;
     private final NetSocket socket;
     private final ChannelHandlerContext channel;
     private final MessageFramer framer;
@@ -203,6 +205,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         this.verticle = verticle;
         this.runtime = verticle.runtime();
         this.context = context;
+        this.loop = NetSockets.eventLoop(context);
         this.socket = socket;
         this.channel = NetSockets.context(socket);
         this.framer = new MessageFramer(MessageFramer.Mode.STARTUP, runtime.config().general().maxMessageSize(), this);
@@ -915,22 +918,31 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         if (roleOverride != null) {
             return roleOverride;
         }
-        CharSequence sql = null;
-        if (type == PgProtocol.QUERY_REQUEST) {
-            // A view of the bytes when ASCII: a cache hit copies nothing.
-            sql = dev.pgfleet.shared.protocol.AsciiSql.ofQuery(buf, offset, length);
-        } else if (type == PgProtocol.PARSE_REQUEST) {
-            sql = dev.pgfleet.shared.protocol.AsciiSql.ofParse(buf, offset, length);
-        } else if (type == PgProtocol.BIND_REQUEST) {
+        if (type == PgProtocol.BIND_REQUEST) {
             PreparedStatements.Statement st = statements.get(ExtendedMessages.bindStatement(buf, offset, length));
             if (st != null) {
                 return st.route(runtime.classifier());   // a prepared statement is classified once
             }
         }
+        CharSequence sql = sqlOf(type, buf, offset, length);
         if (sql == null) {
             return dev.pgfleet.router.Route.PRIMARY;
         }
         return runtime.classifier().classify(sql).effectiveRoute();
+    }
+
+    /**
+     * The SQL of a Query or Parse, as a view of the bytes when they are ASCII (a classification
+     * cache hit copies nothing); null for other messages.
+     */
+    private static CharSequence sqlOf(byte type, ByteBuf buf, int offset, int length) {
+        if (type == PgProtocol.QUERY_REQUEST) {
+            return dev.pgfleet.shared.protocol.AsciiSql.ofQuery(buf, offset, length);
+        }
+        if (type == PgProtocol.PARSE_REQUEST) {
+            return dev.pgfleet.shared.protocol.AsciiSql.ofParse(buf, offset, length);
+        }
+        return null;
     }
 
     /** The startup option ({@code options=-c pgfleet.shard=n}) that picks the client's shard. */
@@ -974,14 +986,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
      * selection, else shard 0. -1 for a hint naming no shard of the pool.
      */
     private int shardFor(byte type, ByteBuf buf, int offset, int length) {
-        CharSequence sql = null;
-        if (type == PgProtocol.QUERY_REQUEST) {
-            sql = dev.pgfleet.shared.protocol.AsciiSql.ofQuery(buf, offset, length);
-        } else if (type == PgProtocol.PARSE_REQUEST) {
-            sql = dev.pgfleet.shared.protocol.AsciiSql.ofParse(buf, offset, length);
-        } else if (type == PgProtocol.BIND_REQUEST) {
+        CharSequence sql;
+        if (type == PgProtocol.BIND_REQUEST) {
             PreparedStatements.Statement st = statements.get(ExtendedMessages.bindStatement(buf, offset, length));
             sql = st != null ? st.query() : null;
+        } else {
+            sql = sqlOf(type, buf, offset, length);
         }
         if (sql != null) {
             dev.pgfleet.router.Classification c = runtime.classifier().classify(sql);
@@ -1686,7 +1696,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             attached = java.util.Arrays.copyOf(attached, attachedCount * 2);
         }
         attached[attachedCount++] = p;
-        p.attach(NetSockets.eventLoop(context));
+        p.attach(loop);
     }
 
     /** Transaction mode: the client started a transaction; its input waits until a server is linked. */
@@ -1698,7 +1708,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     private void acquireForTransactionAttempt() {
         checkoutAttempts++;
         attach(pool);
-        ServerConnection idle = pool.pollIdle(NetSockets.eventLoop(context));
+        ServerConnection idle = pool.pollIdle(loop);
         if (idle != null && hasSettings(idle)) {
             // The common case: an idle connection of this loop with the same settings, no Future.
             server = idle;
@@ -2126,7 +2136,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             pool.cancelWait(acquiring);
         }
         for (int i = 0; i < attachedCount; i++) {
-            attached[i].detach(NetSockets.eventLoop(context));
+            attached[i].detach(loop);
         }
         attachedCount = 0;
         if (s != null) {
