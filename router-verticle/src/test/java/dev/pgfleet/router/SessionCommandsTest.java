@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgfleet.router.SessionCommands.Change;
 import dev.pgfleet.router.SessionCommands.Effects;
-import dev.pgfleet.shared.protocol.ExtendedMessages;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +68,7 @@ class SessionCommandsTest {
     private static boolean prefilter(String sql) {
         ByteBuf b = Unpooled.copiedBuffer(sql, StandardCharsets.UTF_8);
         try {
-            return ExtendedMessages.mayChangeSession(b, 0, b.writerIndex());
+            return SqlReader.mayChangeSession(b, 0, b.writerIndex());
         } finally {
             b.release();
         }
