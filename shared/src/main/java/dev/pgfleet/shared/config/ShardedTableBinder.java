@@ -251,7 +251,7 @@ final class ShardedTableBinder {
         if (array.get().isEmpty()) {
             t.error("ranges", "at least one { shard, start, end } is required");
         }
-        Map<RangeShard, String> paths = new HashMap<>();
+        List<String> paths = new ArrayList<>();
         for (int i = 0; i < array.get().size(); i++) {
             String path = t.path("ranges") + "[" + i + "]";
             if (!(array.get().getValue(i) instanceof JsonObject o)) {
@@ -270,22 +270,33 @@ final class ShardedTableBinder {
             }
             e.reportUnknownKeys();
             if (shard >= 0 && !bad) {
-                RangeShard r = new RangeShard(shard, start, end);
-                ranges.add(r);
-                paths.putIfAbsent(r, path);
+                ranges.add(new RangeShard(shard, start, end));
+                paths.add(path);
             }
         }
-        // Ordered by start (an open start first); each must end at or before the next starts.
-        ranges.sort(Comparator.comparing(RangeShard::start, Comparator.nullsFirst(Comparator.naturalOrder())));
-        for (int i = 1; i < ranges.size(); i++) {
-            RangeShard prev = ranges.get(i - 1);
-            RangeShard cur = ranges.get(i);
+        // Ordered by start (an open start first); each must end at or before the next starts. An
+        // overlap is reported at the entry written later, naming the earlier one.
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < ranges.size(); i++) {
+            order.add(i);
+        }
+        Comparator<Long> nullsFirst = Comparator.nullsFirst(Comparator.naturalOrder());
+        order.sort(Comparator.comparing((Integer i) -> ranges.get(i).start(), nullsFirst));
+        for (int k = 1; k < order.size(); k++) {
+            int a = order.get(k - 1);
+            int b = order.get(k);
+            RangeShard prev = ranges.get(a);
+            RangeShard cur = ranges.get(b);
             if (prev.end() == null || cur.start() == null || prev.end() > cur.start()) {
-                t.problems().error(paths.get(cur), "overlaps " + paths.get(prev) + ": " + bounds(prev) + " and "
-                        + bounds(cur));
+                int earlier = Math.min(a, b);
+                int later = Math.max(a, b);
+                t.problems().error(paths.get(later), "overlaps " + paths.get(earlier) + ": "
+                        + bounds(ranges.get(earlier)) + " and " + bounds(ranges.get(later)));
             }
         }
-        return ranges;
+        List<RangeShard> sorted = new ArrayList<>();
+        order.forEach(i -> sorted.add(ranges.get(i)));
+        return sorted;
     }
 
     private static String bounds(RangeShard r) {
