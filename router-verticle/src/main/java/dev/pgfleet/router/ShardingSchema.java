@@ -80,7 +80,8 @@ public final class ShardingSchema {
         ShardedTable automatic = pool.automaticShardingKey()
                 .map(k -> k.replace("\"", "").toLowerCase(Locale.ROOT).split("\\.", -1))
                 .filter(parts -> parts.length == 2)
-                .map(parts -> table(null, parts[0]))
+                // As the config loader decided: the listed table of that name in any schema, else the implicit one.
+                .flatMap(parts -> tables.stream().filter(t -> t.name().equals(parts[0])).findFirst())
                 .orElse(null);
         this.keyTable = automatic != null ? automatic : tables.isEmpty() ? null : tables.get(0);
     }

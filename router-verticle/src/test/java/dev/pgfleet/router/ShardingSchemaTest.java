@@ -500,6 +500,9 @@ class ShardingSchemaTest {
         assertEquals(2, auto.shardOfKey("1"), "list-mapped: tenants lists 1 on shard 2");
         assertEquals(0, auto.shardOfKey("77"), "tenants' default_shard");
 
+        ShardingSchema inSchema = ShardingSchema.of(pool(SHARDS, "automatic_sharding_key = \"regions.code\"", TABLES));
+        assertEquals(1, inSchema.shardOfKey("us"), "sales.regions, listed in its schema, is the key table");
+
         ShardingSchema implicit = ShardingSchema.of(pool(SHARDS, "automatic_sharding_key = \"orders.id\"", TABLES));
         assertEquals("id", implicit.keyColumn(null, "orders"));
         assertEquals(ShardHash.bigintRemainder(-9, SHARDS), implicit.shardOfKey("-9"));
