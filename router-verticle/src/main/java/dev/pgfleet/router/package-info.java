@@ -11,6 +11,8 @@
  *       connections over the healthy candidates, with weights.</li>
  *   <li>{@link dev.pgfleet.router.ShardHash}: PostgreSQL's hash partitioning of a bigint or text key
  *       ({@code PARTITION BY HASH}), so a key's shard is the partition PostgreSQL would pick.</li>
+ *   <li>{@link dev.pgfleet.router.ShardingSchema}: a pool's sharded tables and the shard of a key value
+ *       (hash, list or range mapping, as PostgreSQL's partitioning would place the row).</li>
  *   <li>{@link dev.pgfleet.router.PgFleetCommand}: {@code SET SERVER ROLE}, {@code SET SHARD} and the rest,
  *       in PgCat's spellings.</li>
  * </ul>

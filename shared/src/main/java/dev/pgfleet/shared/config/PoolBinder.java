@@ -19,7 +19,7 @@ final class PoolBinder {
 
     static PoolConfig bind(Section s, String name, General general) {
         // Known to PgCat, not implemented by PgFleet: accepted with a warning.
-        s.unsupported("default_shard", "no_shard_specified_behavior", "regex_search_limit", "auth_query",
+        s.unsupported("no_shard_specified_behavior", "regex_search_limit", "auth_query",
                 "auth_query_user", "auth_query_password", "query_parser_max_length",
                 "log_client_parameter_status_changes", "checkout_failure_limit", "db_activity_based_routing",
                 "db_activity_based_ms_init_delay", "db_activity_ttl", "table_mutation_cache_ms_ttl",
@@ -56,10 +56,12 @@ final class PoolBinder {
                 idleTimeout, connectTimeout);
         List<UserConfig> users = users(s, inherited);
         List<ShardConfig> shards = shards(s);
+        Optional<DefaultShard> defaultShard = ShardedTableBinder.defaultShard(s, shards.size());
+        List<ShardedTable> shardedTables = ShardedTableBinder.tables(s, shards.size(), automaticKey);
         s.reportUnknownKeys();
         return new PoolConfig(name, poolMode, defaultRole, lb, parser, rwSplitting, primaryReads, sharding,
                 automaticKey, keyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxLagBytes,
-                maxLag, cacheSize, cleanup, plugins, users, shards);
+                maxLag, cacheSize, cleanup, plugins, users, shards, defaultShard, shardedTables);
     }
 
     private static Optional<String> regex(Section s, String key) {

@@ -18,6 +18,10 @@ import java.util.Optional;
  * @param plugins                     PgCat plugin settings, kept unparsed (PgFleet runs no plugins)
  * @param users                       in index order
  * @param shards                      in index order, {@code shards.get(i).index() == i}
+ * @param defaultShard                {@code default_shard}: where a statement goes that names no shard, no
+ *                                    key and no sharded table; empty: shard 0
+ * @param shardedTables               {@code [[sharded_tables]]} as written, each (schema, name) once; the
+ *                                    table of {@code automatic_sharding_key} first when it is not listed
  */
 public record PoolConfig(
         String name,
@@ -40,11 +44,14 @@ public record PoolConfig(
         boolean cleanupServerConnections,
         Map<String, Object> plugins,
         List<UserConfig> users,
-        List<ShardConfig> shards) {
+        List<ShardConfig> shards,
+        Optional<DefaultShard> defaultShard,
+        List<ShardedTable> shardedTables) {
 
     public PoolConfig {
         users = List.copyOf(users);
         shards = List.copyOf(shards);
+        shardedTables = List.copyOf(shardedTables);
     }
 
     /** A copy with other shards (the demo points a file's pools at servers started on free ports). */
@@ -52,7 +59,8 @@ public record PoolConfig(
         return new PoolConfig(name, poolMode, defaultRole, loadBalancingMode, queryParserEnabled,
                 queryParserReadWriteSplitting, primaryReadsEnabled, shardingFunction, automaticShardingKey,
                 shardingKeyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxReplicaLagBytes,
-                maxReplicaLag, preparedStatementsCacheSize, cleanupServerConnections, plugins, users, shards);
+                maxReplicaLag, preparedStatementsCacheSize, cleanupServerConnections, plugins, users, shards,
+                defaultShard, shardedTables);
     }
 
     /** A copy with other replica lag limits (0 / {@link Duration#ZERO} = no limit). */
@@ -60,7 +68,8 @@ public record PoolConfig(
         return new PoolConfig(name, poolMode, defaultRole, loadBalancingMode, queryParserEnabled,
                 queryParserReadWriteSplitting, primaryReadsEnabled, shardingFunction, automaticShardingKey,
                 shardingKeyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxReplicaLagBytes,
-                maxReplicaLag, preparedStatementsCacheSize, cleanupServerConnections, plugins, users, shards);
+                maxReplicaLag, preparedStatementsCacheSize, cleanupServerConnections, plugins, users, shards,
+                defaultShard, shardedTables);
     }
 
     /** The user entry for a client login name. */
