@@ -95,6 +95,17 @@ final class Checkout {
             });
     }
 
+    /**
+     * One more server connection of {@code pool} with the session's settings, beside the session's
+     * own (a binding's shard connection): counted in the pool's share, not a wait of the session's.
+     */
+    Future<ServerConnection> acquireFor(ServerPool pool) {
+        attach(pool);
+        Promise<ServerConnection> waited = NetSockets.promise(session.context);
+        pool.acquire(session.context, session.verticle.connector()::open, new ServerPool.PromiseCheckout(waited));
+        return waited.future().recover(err -> Future.failedFuture(waitError(err, false))).compose(this::withSettings);
+    }
+
     /** A failed checkout as the client sees it: query_wait_timeout is 57014, as a cancelled statement. */
     private Throwable waitError(Throwable err, boolean login) {
         return err instanceof ServerPool.WaitTimeout

@@ -38,6 +38,26 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
     enum State { STARTUP, TLS_HANDSHAKE, AUTH, CONNECTING, READY, CONSOLE, CLOSED }
 
+    /**
+     * What a client's current request is bound to when it is not the session's one server
+     * connection (which the session drives itself, the hot path): several shards' connections
+     * ({@link ShardFanOut}: INSERT and COPY split between shards). The admin console is a binding
+     * of another kind: the session hands the client over to it at login. While bound, every client
+     * message goes to the binding; it ends with {@link ClientSession#unbind}.
+     */
+    interface Binding {
+
+        /** A client message (COPY data included): a {@link MessageFramer} verdict. */
+        int clientMessage(byte type, ByteBuf buf, int offset, int length);
+
+        /** The client left: whatever the binding holds is let go (mid-request: nothing of it commits). */
+        void clientClosed();
+
+        /** The client's socket drained. */
+        default void clientWritable() {
+        }
+    }
+
     final ProxyVerticle verticle;
     final ProxyRuntime runtime;
     final Context context;
@@ -69,6 +89,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     int keyword = -1;
     int keywordEnd;
     ServerConnection server;
+    /** A request bound to several shards (see Binding), or null. */
+    private Binding binding;
     private int cancelPid;
     private int cancelSecret;
     private boolean serverNeedsFlush;
@@ -245,6 +267,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             // Terminate ends the client, not the pooled server connection.
             closeReason = "client close request";
             return closeAfterAnswers(null);
+        }
+        if (binding != null) {
+            return binding.clientMessage(type, buf, offset, length);
         }
         if (discardToSync) {
             return discardUntilSync(type, buf, offset, length);
@@ -651,6 +676,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
      * STDIN), which passes unread: so an unknown type never slips through inside a forwarded run.
      */
     private static final boolean[] SESSION_MESSAGES = MessageFramer.typeTable(true, PgProtocol.COPY_DATA);
+    private static final boolean[] ALL_MESSAGES = MessageFramer.typeTable(true);
 
     /** The frontend message types PostgreSQL accepts after login (postgres.c, SocketBackend). */
     private static final boolean[] FRONTEND_MESSAGES = MessageFramer.typeTable(false, PgProtocol.QUERY_REQUEST,
@@ -861,6 +887,53 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         ServerConnection s = server;
         if (writable && s != null) {
             context.runOnContext(v -> s.socket().resume());
+        } else if (writable && binding != null) {
+            binding.clientWritable();
+        }
+    }
+
+    boolean clientWritable() {
+        return NetSockets.writable(channel);
+    }
+
+    // -- bindings: requests spread over several shards ----------------------------------------
+
+    /** The request goes to {@code b}, which takes the client's messages until it unbinds. */
+    void bind(Binding b) {
+        binding = b;
+    }
+
+    /** The request bound to {@code b} is over: {@code reply} (its answer, ReadyForQuery included) goes to the client. */
+    void unbind(Binding b, ByteBuf reply) {
+        if (binding != b || state == State.CLOSED) {
+            reply.release();
+            return;
+        }
+        binding = null;
+        interceptCopyData(false);
+        writeClient(reply);
+        flushClient();
+        context.runOnContext(v -> {
+            if (state == State.READY && binding == null && !waiting) {
+                resumeReading();
+            }
+        });
+    }
+
+    /** A connection of shard {@code shard}'s primary with this session's settings (for a binding). */
+    Future<ServerConnection> checkoutShard(int shard) {
+        return checkout.acquireFor(routeChoice.shardRouting(shard).view.primary);
+    }
+
+    /** While a COPY is split, every CopyData is read; otherwise CopyData passes unread. */
+    void interceptCopyData(boolean on) {
+        framer.interceptTable(on ? ALL_MESSAGES : SESSION_MESSAGES);
+    }
+
+    void flushIfNeeded() {
+        if (clientNeedsFlush) {
+            clientNeedsFlush = false;
+            flushClient();
         }
     }
 
@@ -989,6 +1062,11 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         server = null;
         requests.clear();
         checkout.close();
+        if (binding != null) {
+            Binding b = binding;
+            binding = null;
+            b.clientClosed();
+        }
         if (s != null) {
             if (mode == PoolMode.SESSION) {
                 s.resetAndRelease(runtime.config().general().serverResetQuery());

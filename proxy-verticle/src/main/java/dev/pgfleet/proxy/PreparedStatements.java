@@ -148,6 +148,12 @@ final class PreparedStatements {
         dev.pgfleet.router.SessionCommands.Effects sessionEffects() {
             return sessionEffects;
         }
+
+        /** Its SQL (decoded from the Parse message: sharded pools read its sharding key). */
+        String query() {
+            return dev.pgfleet.shared.protocol.ExtendedMessages.decodeParse(
+                io.netty.buffer.Unpooled.wrappedBuffer(parse), 0, parse.length).query();
+        }
     }
 
     private record Key(String query, byte[] types) {

@@ -136,7 +136,7 @@ final class RouteChoice {
     }
 
     /** The routing of one shard of this client's pool (shard 0: the session's own). */
-    private PoolRouting shardRouting(int shard) {
+    PoolRouting shardRouting(int shard) {
         PoolRouting r = shard == 0 ? null : session.runtime.routing(pool().name(), session.user.username(), shard);
         return r != null ? r : session.routing;
     }

@@ -85,7 +85,28 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         }
     }
 
-    private enum Phase { STARTUP, IDLE, LINKED, INTERNAL, CLOSED }
+    /**
+     * A request spread over several shards (see {@link ShardFanOut}) reads every message of each
+     * of its shard connections itself: nothing is forwarded.
+     */
+    interface ShardPeer {
+
+        /** A whole server message, {@code buf[offset, offset + length)}: the peer copies what it keeps. */
+        void shardMessage(ServerConnection conn, byte type, ByteBuf buf, int offset, int length);
+
+        /** The connection closed under the request. */
+        void shardClosed(ServerConnection conn);
+
+        /** The connection's outbound buffer drained below its low water mark (or filled). */
+        default void shardWritabilityChanged(ServerConnection conn, boolean writable) {
+        }
+
+        /** The end of a read of this connection's socket: writes made to the client may be flushed. */
+        default void shardReadComplete() {
+        }
+    }
+
+    private enum Phase { STARTUP, IDLE, LINKED, SHARD, INTERNAL, CLOSED }
 
     private final Context context;
     private final NetSocket socket;
@@ -110,6 +131,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
     private ServerStartup startup;
     private Phase phase = Phase.STARTUP;
     private Peer peer;
+    private ShardPeer shardPeer;
     private RequestQueue requests;
     private Phase afterInternal;
     private Promise<List<String[]>> internalDone;
@@ -164,12 +186,16 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
             Peer p = peer;
             if (p != null) {
                 p.serverReadComplete();
+            } else if (shardPeer != null) {
+                shardPeer.shardReadComplete();
             }
         });
         NetSockets.onWritabilityChanged(socket, writable -> {
             Peer p = peer;
             if (p != null) {
                 p.serverWritabilityChanged(writable);
+            } else if (shardPeer != null) {
+                shardPeer.shardWritabilityChanged(this, writable);
             }
         });
         socket.closeHandler(v -> onClosed());
@@ -249,6 +275,8 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
                 return startup.onMessage(type, buf, offset, length);
             case INTERNAL:
                 return onInternalMessage(type, buf, offset, length);
+            case SHARD:
+                return onShardMessage(type, buf, offset, length);
             case LINKED:
                 return requests != null ? onTrackedMessage(type, buf, offset, length) : onLinkedMessage(type, buf, offset, length);
             default:
@@ -534,14 +562,43 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         applyIntercepts();
     }
 
+    /**
+     * Links a request spread over several shards: every message goes to {@code p}, which writes
+     * its own requests (and counts them with {@link #requestSent}).
+     */
+    void linkShard(ShardPeer p) {
+        this.shardPeer = p;
+        this.phase = Phase.SHARD;
+        applyIntercepts();
+    }
+
+    private int onShardMessage(byte type, ByteBuf buf, int offset, int length) {
+        if (type == PgProtocol.READY_FOR_QUERY_RESPONSE) {
+            txStatus = buf.getByte(offset + 5);
+            if (pendingReady > 0) {
+                pendingReady--;
+            }
+        } else if (type == PgProtocol.PARAMETER_STATUS_RESPONSE) {
+            trackParameter(buf, offset, length);
+        } else if (type == PgProtocol.ERROR_RESPONSE) {
+            noteFatal(buf, offset, length, false);
+        }
+        ShardPeer p = shardPeer;
+        if (p != null) {
+            p.shardMessage(this, type, buf, offset, length);
+        }
+        return MessageFramer.CONSUME;
+    }
+
     /** Unlinks the session; {@code now} (System.nanoTime()) is when the connection was last used. */
     void unlink(long now) {
         this.peer = null;
+        this.shardPeer = null;
         this.requests = null;
         this.holdReady = false;
         // The session may have paused reading for its own back-pressure.
         socket.resume();
-        if (phase == Phase.LINKED) {
+        if (phase == Phase.LINKED || phase == Phase.SHARD) {
             phase = Phase.IDLE;
             applyIntercepts();
         }
@@ -826,6 +883,11 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         peer = null;
         if (p != null) {
             p.serverClosed(this);
+        }
+        ShardPeer sp = shardPeer;
+        shardPeer = null;
+        if (sp != null) {
+            sp.shardClosed(this);
         }
     }
 

@@ -1,0 +1,293 @@
+package dev.pgfleet.proxy;
+
+import dev.pgfleet.shared.protocol.BackendMessages;
+import dev.pgfleet.shared.protocol.FrontendMessages;
+import dev.pgfleet.shared.protocol.MessageFramer;
+import dev.pgfleet.shared.protocol.PgException;
+import dev.pgfleet.shared.protocol.PgProtocol;
+import dev.pgfleet.shared.protocol.ServerError;
+import dev.pgfleet.shared.protocol.SqlState;
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A client request bound to several shards at once (a {@link ClientSession.Binding}): one server
+ * connection per shard, taken from each shard's primary, each in a transaction of its own that
+ * commits only when every shard has done its part, and rolls back on every shard when any fails
+ * (without two-phase commit a failure of COMMIT itself on one shard cannot be undone on the
+ * others; the client is told). The subclasses say what each shard is sent and how the answers
+ * are merged: {@link ShardedInsert}, {@link ShardedCopyIn}, {@link ShardedCopyOut}.
+ *
+ * <p>It works in steps: a step writes Query messages to some of the connections and ends when
+ * every ReadyForQuery they owe has come; then {@link #stepDone} decides the next one. Every
+ * message of the shards comes to {@link #shardMessage}; none is forwarded unread.
+ */
+abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.Binding {
+
+    final ClientSession session;
+    /** The shards concerned, in the order of {@link #conns}. */
+    final int[] shards;
+    final ServerConnection[] conns;
+    /** ReadyForQuery still owed by the current step. */
+    private int owed;
+    /** The first error (a shard's ErrorResponse, or PgFleet's), sent to the client at the end. */
+    private ByteBuf error;
+    private String errorState;
+    private boolean aborting;
+    private boolean done;
+
+    ShardFanOut(ClientSession session, int[] shards) {
+        this.session = session;
+        this.shards = shards;
+        this.conns = new ServerConnection[shards.length];
+    }
+
+    /** Takes a connection on every shard (client input waits meanwhile), then {@link #begin}. */
+    final void start() {
+        session.waiting = true;
+        List<Future<ServerConnection>> all = new ArrayList<>(shards.length);
+        for (int shard : shards) {
+            all.add(session.checkoutShard(shard));
+        }
+        Future.join(all).onComplete(ar -> {
+            session.waiting = false;
+            Throwable failure = null;
+            for (int i = 0; i < all.size(); i++) {
+                Future<ServerConnection> f = all.get(i);
+                if (f.succeeded()) {
+                    conns[i] = f.result();
+                } else if (failure == null) {
+                    failure = f.cause();
+                }
+            }
+            if (session.closed()) {
+                releaseAll();
+                return;
+            }
+            if (failure != null) {
+                PgException e = Checkout.asPgException(failure);
+                releaseAll();
+                session.unbind(this, errorReply(new PgException(e.sqlState(), e.getMessage(), e.detail(), false)));
+                return;
+            }
+            for (ServerConnection c : conns) {
+                c.linkShard(this);
+            }
+            begin();
+        });
+    }
+
+    /** The connections are linked: the first step. */
+    abstract void begin();
+
+    /** A message of connection {@code i} (ReadyForQuery and errors are counted before). */
+    abstract void message(int i, byte type, ByteBuf buf, int offset, int length);
+
+    /** Every ReadyForQuery of the step has come (and, when {@link #failed()}, the abort's too). */
+    abstract void stepDone();
+
+    /** Connection {@code i} sent an ErrorResponse (recorded by then). */
+    void shardFailed(int i) {
+    }
+
+    /** The step owes {@code n} more ReadyForQuery (for requests written without {@link #query}). */
+    final void addOwed(int n) {
+        owed += n;
+    }
+
+    /** Writes a Query to connection {@code i}; the step owes its ReadyForQuery. */
+    final void query(int i, String sql) {
+        ServerConnection c = conns[i];
+        ByteBuf q = c.alloc(sql.length() * 3 + 6);
+        FrontendMessages.query(q, sql);
+        c.requestSent();
+        owed++;
+        c.write(q);
+        c.flush();
+    }
+
+    /** Writes to connection {@code i} without flushing (COPY data). */
+    final void send(int i, ByteBuf buf) {
+        conns[i].write(buf);
+    }
+
+    final boolean failed() {
+        return error != null;
+    }
+
+    @Override
+    public final void shardMessage(ServerConnection conn, byte type, ByteBuf buf, int offset, int length) {
+        int i = indexOf(conn);
+        if (i < 0 || done) {
+            return;
+        }
+        if (type == PgProtocol.ERROR_RESPONSE) {
+            fail(buf, offset, length);
+            shardFailed(i);
+        } else if (type != PgProtocol.READY_FOR_QUERY_RESPONSE && type != PgProtocol.PARAMETER_STATUS_RESPONSE
+            && type != PgProtocol.NOTICE_RESPONSE) {
+            message(i, type, buf, offset, length);
+        }
+        if (type == PgProtocol.READY_FOR_QUERY_RESPONSE && --owed == 0) {
+            stepDone();
+        }
+    }
+
+    /** A shard's ErrorResponse: the first one is the client's. */
+    private void fail(ByteBuf buf, int offset, int length) {
+        if (error == null) {
+            error = session.channel.alloc().buffer(length).writeBytes(buf, offset, length);
+            errorState = ServerError.decode(buf, offset, length).sqlState();
+        }
+    }
+
+    /** An error of PgFleet's (bad COPY data, a key no shard takes): the client's unless a shard's came first. */
+    final void fail(PgException e) {
+        if (error == null) {
+            error = session.channel.alloc().buffer(128);
+            BackendMessages.errorResponse(error, new PgException(e.sqlState(), e.getMessage(), e.detail(), false));
+            errorState = e.sqlState();
+        }
+    }
+
+    /** Ends every shard's transaction: ROLLBACK where one is open, then the error goes to the client. */
+    final void rollbackAll() {
+        aborting = true;
+        boolean sent = false;
+        for (int i = 0; i < conns.length; i++) {
+            if (conns[i].txStatus() != PgProtocol.TX_IDLE || conns[i].awaitingReady()) {
+                query(i, "ROLLBACK");
+                sent = true;
+            }
+        }
+        if (!sent) {
+            finishWithError();
+        }
+    }
+
+    /** Whether the current step is the rollback of {@link #rollbackAll}. */
+    final boolean aborting() {
+        return aborting;
+    }
+
+    /** COMMIT on every shard (after every shard's part succeeded). */
+    final void commitAll() {
+        for (int i = 0; i < conns.length; i++) {
+            query(i, "COMMIT");
+        }
+    }
+
+    /** The request is over with the client's error, then ReadyForQuery. */
+    final void finishWithError() {
+        ByteBuf out = session.channel.alloc().buffer(error.readableBytes() + 6);
+        out.writeBytes(error);
+        BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
+        session.countError(errorState);
+        finish(out);
+    }
+
+    /** The request is over: the connections go back to their pools, {@code reply} to the client. */
+    final void finish(ByteBuf reply) {
+        if (done) {
+            reply.release();
+            return;
+        }
+        done = true;
+        releaseAll();
+        session.unbind(this, reply);
+    }
+
+    private void releaseAll() {
+        done = true;
+        if (error != null) {
+            error.release();
+            error = null;
+        }
+        for (int i = 0; i < conns.length; i++) {
+            ServerConnection c = conns[i];
+            conns[i] = null;
+            if (c != null) {
+                c.release();   // closed instead when it is not clean (a shard that failed mid-way)
+            }
+        }
+        released();
+    }
+
+    /** Buffers of the subclass are released here (the request ended, or the client left). */
+    void released() {
+    }
+
+    private ByteBuf errorReply(PgException e) {
+        ByteBuf out = session.channel.alloc().buffer(128);
+        BackendMessages.errorResponse(out, e);
+        BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
+        session.countError(e.sqlState());
+        return out;
+    }
+
+    final int indexOf(ServerConnection conn) {
+        for (int i = 0; i < conns.length; i++) {
+            if (conns[i] == conn) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void shardClosed(ServerConnection conn) {
+        int i = indexOf(conn);
+        if (i < 0 || done) {
+            return;
+        }
+        conns[i] = null;
+        // Its transaction is gone with it; the others' are ended by closing them (mid-request,
+        // perhaps mid-COPY), and the client is told.
+        fail(new PgException(SqlState.CONNECTION_FAILURE, "server connection of shard " + shards[i]
+            + " closed unexpectedly", null, false));
+        List<ServerConnection> busy = new ArrayList<>();
+        for (int k = 0; k < conns.length; k++) {
+            if (conns[k] != null && (conns[k].txStatus() != PgProtocol.TX_IDLE || conns[k].awaitingReady())) {
+                busy.add(conns[k]);
+                conns[k] = null;
+            }
+        }
+        finishWithError();
+        for (ServerConnection c : busy) {
+            c.close();
+        }
+    }
+
+    @Override
+    public void shardReadComplete() {
+        session.flushIfNeeded();
+    }
+
+    /** While bound, client messages other than COPY's are not expected: PostgreSQL would not read them yet either. */
+    @Override
+    public int clientMessage(byte type, ByteBuf buf, int offset, int length) {
+        return MessageFramer.STOP;
+    }
+
+    @Override
+    public void clientClosed() {
+        if (done) {
+            return;
+        }
+        done = true;
+        if (error != null) {
+            error.release();
+            error = null;
+        }
+        for (int i = 0; i < conns.length; i++) {
+            ServerConnection c = conns[i];
+            conns[i] = null;
+            if (c != null) {
+                c.close();   // mid-request: nothing of it commits
+            }
+        }
+        released();
+    }
+}
