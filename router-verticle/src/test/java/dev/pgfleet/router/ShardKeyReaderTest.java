@@ -83,7 +83,7 @@ class ShardKeyReaderTest {
                 real("SELECT * FROM users WHERE id IS NOT DISTINCT FROM 5", "KEYLESS users.id"),
                 real("SELECT * FROM regions WHERE code = 'it''s'", "KEYED regions.code [it's]"),
                 real("SELECT * FROM regions WHERE code = E'a\\nb\\'c'", "KEYED regions.code [a\nb'c]"),
-                real("SELECT * FROM regions WHERE code = E'\\303\\251t\\xe9'", "KEYLESS regions.code"),
+                only("SELECT * FROM regions WHERE code = E'\\303\\251t\\xe9'", "KEYLESS regions.code"), // not UTF-8
                 real("SELECT * FROM regions WHERE code = E'\\303\\251t\\u00e9'", "KEYED regions.code [été]"),
                 real("SELECT * FROM regions WHERE code = $$e'u$$", "KEYED regions.code [e'u]"),
                 real("SELECT * FROM regions WHERE code = $tag$eu$tag$::text", "KEYED regions.code [eu]"),
