@@ -529,21 +529,21 @@ public final class ShardKeyReader {
             if (!t.isName(k) || t.is(k - 1, SqlLexer.DOT)) {
                 continue;
             }
+            // Any name may be the table (CREATE INDEX ON users (name), ALTER TABLE s.users ...): a
+            // column or function that happens to share a sharded table's name only errs on the safe side.
             int end = t.nameEnd(k, e);
-            if (!t.is(end, LPAREN)) {
-                String first = t.name(k);
-                String key = tables.keyColumn(null, first);
-                String table = first;
-                if (key == null && end - k >= 3) {
-                    table = t.name(k + 2);
-                    key = tables.keyColumn(first, table);
-                    table = first + "." + table;
-                }
-                if (key != null) {
-                    String what = t.is(s, WORD) ? t.text(s).toUpperCase(java.util.Locale.ROOT) : "statement";
-                    return StatementKeys.keyless(what + " on sharded table " + table + " is not routed by a key",
-                            table, key);
-                }
+            String first = t.name(k);
+            String key = tables.keyColumn(null, first);
+            String table = first;
+            if (key == null && end - k >= 3) {
+                table = t.name(k + 2);
+                key = tables.keyColumn(first, table);
+                table = first + "." + table;
+            }
+            if (key != null) {
+                String what = t.is(s, WORD) ? t.text(s).toUpperCase(java.util.Locale.ROOT) : "statement";
+                return StatementKeys.keyless(what + " on sharded table " + table + " is not routed by a key",
+                        table, key);
             }
             k = end - 1;
         }
@@ -734,7 +734,7 @@ public final class ShardKeyReader {
         String column = t.name(e - 1);
         if (parts == 1) {
             for (TableRefs.Ref r : refs.refs) {
-                if (r.top() && r.sharded() && r.keyColumn().equals(column)) {
+                if (r.top() && r.sharded() && !r.renamed() && r.keyColumn().equals(column)) {
                     return r;
                 }
             }
@@ -753,7 +753,7 @@ public final class ShardKeyReader {
                     ? (r.alias() != null ? r.alias().equals(qualifier) : r.name().equals(qualifier))
                     : r.alias() == null && r.name().equals(qualifier) && (r.schema() == null || r.schema().equals(schema));
             if (named) {
-                return r.sharded() && r.keyColumn().equals(column) ? r : null;
+                return r.sharded() && !r.renamed() && r.keyColumn().equals(column) ? r : null;
             }
         }
         return null;

@@ -27,8 +27,11 @@ final class TableRefs {
      * @param keyColumn the sharding key column when the table is sharded, else null
      * @param top a table of the statement itself, not of a subquery or CTE
      * @param modified the target of an INSERT, UPDATE or DELETE
+     * @param renamed its columns are renamed by a column alias list ({@code FROM users u (a, b)}): no
+     *                column reference names the key as the table does
      */
-    record Ref(String schema, String name, String alias, String keyColumn, boolean top, boolean modified) {
+    record Ref(String schema, String name, String alias, String keyColumn, boolean top, boolean modified,
+               boolean renamed) {
         boolean sharded() {
             return keyColumn != null;
         }
@@ -128,9 +131,9 @@ final class TableRefs {
         if (t.isOp(i, "*")) {
             i++;
         }
-        String[] alias = new String[1];
+        String[] alias = new String[2];
         i = alias(i, to, alias, false);
-        add(r, alias[0]);
+        add(r, alias);
         return i;
     }
 
@@ -213,14 +216,14 @@ final class TableRefs {
             } else {
                 fromList(i + 1, close, top); // (a JOIN b ON ...)
             }
-            return alias(close + 1, to, new String[1], true);
+            return alias(close + 1, to, new String[2], true);
         }
         boolean only = t.isWord(i, KeyReaderWords.ONLY);
         if (only) {
             i++;
             if (t.is(i, LPAREN)) { // ONLY (name)
                 target(i + 1, t.partner[i], top, false);
-                return alias(t.partner[i] + 1, to, new String[1], true);
+                return alias(t.partner[i] + 1, to, new String[2], true);
             }
         }
         int e = t.nameEnd(i, to);
@@ -233,16 +236,16 @@ final class TableRefs {
             if (t.isWord(i, KeyReaderWords.WITH) && t.is(i + 1, WORD)) {
                 i += 2; // WITH ORDINALITY
             }
-            return alias(i, to, new String[1], true);
+            return alias(i, to, new String[2], true);
         }
         Ref r = ref(i, e, top, false);
         i = e;
         if (t.isOp(i, "*")) {
             i++;
         }
-        String[] alias = new String[1];
+        String[] alias = new String[2];
         i = alias(i, to, alias, true);
-        add(r, alias[0]);
+        add(r, alias);
         if (t.isWord(i, KeyReaderWords.TABLESAMPLE)) {
             i = t.after(t.nameEnd(i + 1, to));
             if (t.is(i, WORD) && t.is(i + 1, LPAREN)) {
@@ -265,6 +268,7 @@ final class TableRefs {
         }
         if (columnList && t.is(i, LPAREN)) {
             i = t.after(i);
+            out[1] = "renamed";
         }
         return i;
     }
@@ -276,11 +280,12 @@ final class TableRefs {
             schema = t.name(e - 3); // a catalog before it, if any, must be the current database
         }
         String key = tables.keyColumn(schema, name);
-        return new Ref(schema, name, null, key, top, modified);
+        return new Ref(schema, name, null, key, top, modified, false);
     }
 
-    private void add(Ref r, String alias) {
-        refs.add(alias == null ? r : new Ref(r.schema(), r.name(), alias, r.keyColumn(), r.top(), r.modified()));
+    private void add(Ref r, String[] alias) {
+        refs.add(alias[0] == null ? r
+                : new Ref(r.schema(), r.name(), alias[0], r.keyColumn(), r.top(), r.modified(), alias[1] != null));
     }
 
     /** The first sharded table, preferring the statement's own; null if none. */
