@@ -270,6 +270,7 @@ public final class ShardKeyReader {
             i++;
         }
         while (i < e && t.isName(i)) {
+            String name = t.name(i);
             i = t.after(i + 1);
             if (!t.isWord(i, KeyReaderWords.AS)) {
                 return e;
@@ -285,6 +286,7 @@ public final class ShardKeyReader {
                 return e;
             }
             refs.walk(i + 1, t.partner[i], -1);
+            refs.withQuery(name); // after its own body: a non-recursive WITH query sees the table there
             i = t.partner[i] + 1;
             while (i < e && !(t.open[i] == level && (t.is(i, COMMA) || t.queryStart(i)))) {
                 i++; // SEARCH ... SET col, CYCLE ... SET col USING path

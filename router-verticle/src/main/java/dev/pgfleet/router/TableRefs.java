@@ -47,6 +47,8 @@ final class TableRefs {
     final List<Ref> refs = new ArrayList<>();
     /** The first token of the statement proper (after EXPLAIN, PREPARE ... AS, DECLARE ... FOR). */
     int statementStart;
+    /** Names of the statement's WITH queries: an unqualified name among them is no table. */
+    private final java.util.Set<String> withQueries = new java.util.HashSet<>();
 
     TableRefs(StatementTokens t, ShardKeyReader.Tables tables) {
         this.t = t;
@@ -279,13 +281,18 @@ final class TableRefs {
         if (e - s >= 3) {
             schema = t.name(e - 3); // a catalog before it, if any, must be the current database
         }
-        String key = tables.keyColumn(schema, name);
+        String key = schema == null && withQueries.contains(name) ? null : tables.keyColumn(schema, name);
         return new Ref(schema, name, null, key, top, modified, false);
     }
 
     private void add(Ref r, String[] alias) {
         refs.add(alias[0] == null ? r
                 : new Ref(r.schema(), r.name(), alias[0], r.keyColumn(), r.top(), r.modified(), alias[1] != null));
+    }
+
+    /** A WITH query of this name is defined: later unqualified references to the name are to it. */
+    void withQuery(String name) {
+        withQueries.add(name);
     }
 
     /** The first sharded table, preferring the statement's own; null if none. */

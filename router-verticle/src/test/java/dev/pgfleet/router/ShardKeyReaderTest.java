@@ -185,6 +185,10 @@ class ShardKeyReaderTest {
                 real("SELECT code FROM countries UNION SELECT code FROM regions WHERE code = 'eu'",
                         "KEYLESS regions.code ~UNION"),
                 real("SELECT substring(name FROM 1 FOR 2) FROM users WHERE users.id = 5", "KEYED users.id [5]"),
+                real("WITH users AS (SELECT 1 AS id) SELECT * FROM users WHERE id = 1", "UNSHARDED"),
+                real("WITH users AS (SELECT * FROM users WHERE id = 1) SELECT * FROM users", "KEYLESS users.id ~subquery"),
+                real("WITH u AS (SELECT 1 AS id) SELECT * FROM u, keys_app.users WHERE users.id = 2",
+                        "KEYED keys_app.users.id [2]"),
                 real("SELECT * FROM countries WHERE code = 'de'", "UNSHARDED"),
                 real("SELECT c.* FROM countries c JOIN logs l ON l.msg = c.name WHERE c.code = 'de'", "UNSHARDED"),
                 // statements without tables
