@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pgfleet.router.copy.CopyRowReader.Key;
 import dev.pgfleet.router.copy.CopyRowReader.Options;
 import dev.pgfleet.router.copy.CopyRowReader.Sink;
+import dev.pgfleet.testkit.TestPostgres;
+import dev.pgfleet.testkit.TestUsers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -16,11 +18,24 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
 
 /**
  * {@link CopyRowReader} on hand-written COPY data, one rule of {@code copyfromparse.c} per case,
@@ -28,6 +43,12 @@ import org.junit.jupiter.api.Test;
  * ones, and a byte at a time) with the same rows, keys and errors as unsplit. Payloads come from an
  * instrumented unpooled allocator, so every test also checks that no buffer is left unreleased
  * (and Netty's leak detector runs at paranoid).
+ *
+ * <p>Then a real PostgreSQL's output (testkit's first shard server): a table of tricky values
+ * (tabs, newlines, carriage returns, backslashes, quotes, {@code \.}, {@code \N}, NULLs, empty
+ * strings, non-ASCII) is copied out in text, csv and binary with several option sets, read in random
+ * chunks (the key is the text column {@code id}, the third), and the rows the sink got are copied
+ * back, header first and row by row, into an empty table that must then equal the first.
  */
 class CopyRowReaderTest {
 
@@ -336,6 +357,163 @@ class CopyRowReaderTest {
         assertThrows(IllegalArgumentException.class, () -> Options.csv().withDelimiter('é'));
         assertThrows(IllegalArgumentException.class, () -> Options.csv().withNull("a,b"));
         assertThrows(IllegalArgumentException.class, () -> new CopyRowReader(Options.csv(), 2, 2, new Collector()));
+    }
+
+    // ---- a real server's COPY TO output, read and copied back ----
+
+    static Connection db;
+    static final List<String> IDS = new ArrayList<>();
+
+    static Connection db() throws SQLException {
+        if (db == null) {
+            db = TestPostgres.shards().get(0).connectSuperuser(TestUsers.DATABASE);
+            createTrickyTable(db);
+        }
+        return db;
+    }
+
+    @AfterAll
+    static void closeDb() throws SQLException {
+        if (db != null) {
+            try (Statement st = db.createStatement()) {
+                st.execute("DROP TABLE IF EXISTS copy_reader_tricky, copy_reader_back");
+            }
+            db.close();
+        }
+    }
+
+    /** Rows of copy_reader_tricky: the edge cases, then random ones. */
+    static final int RANDOM_ROWS = 3000;
+    static final String[] EDGE_IDS = {"", "\\.", "\\N", "N", "NULL", "nil", "\"", "\"\"", "'", ",", ";", "\t", "\n", "\r",
+        "\r\n", "\\", "\\\\", "é漢😀", null, "a\tb\nc\\d\"e,f;g'h", " leading", "trailing ", ".\\", "\\x41", "\\101", "|"};
+
+    static void createTrickyTable(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS copy_reader_tricky, copy_reader_back");
+            st.execute("CREATE TABLE copy_reader_tricky (ord int, a text, id text, b bytea, n int, arr text[])");
+            st.execute("CREATE TABLE copy_reader_back (LIKE copy_reader_tricky)");
+        }
+        SplittableRandom random = new SplittableRandom(20261202);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO copy_reader_tricky VALUES (?, ?, ?, ?, ?, ?)")) {
+            for (int ord = 0; ord < EDGE_IDS.length + RANDOM_ROWS; ord++) {
+                String id = ord < EDGE_IDS.length ? EDGE_IDS[ord] : random.nextInt(20) == 0 ? null : trickyText(random);
+                IDS.add(id);
+                ps.setInt(1, ord);
+                ps.setString(2, random.nextInt(10) == 0 ? null : trickyText(random));
+                ps.setString(3, id);
+                byte[] b = new byte[random.nextInt(12)];
+                random.nextBytes(b);
+                ps.setBytes(4, random.nextInt(10) == 0 ? null : b);
+                if (random.nextInt(10) == 0) {
+                    ps.setNull(5, Types.INTEGER);
+                } else {
+                    ps.setInt(5, random.nextInt());
+                }
+                Object[] arr = {trickyText(random), null, trickyText(random)};
+                ps.setArray(6, c.createArrayOf("text", arr));
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    static String trickyText(SplittableRandom random) {
+        String[] pieces = {"a", "b", "Z", "0", "7", " ", ",", ";", "|", "\"", "'", "\\", "\\.", ".", "\t", "\n", "\r",
+            "\r\n", "N", "\\N", "é", "漢", "😀", "\u0001", "x41", "{", "}"};
+        StringBuilder sb = new StringBuilder();
+        int n = random.nextInt(10);
+        for (int k = 0; k < n; k++) {
+            sb.append(pieces[random.nextInt(pieces.length)]);
+        }
+        return sb.toString();
+    }
+
+    /** A COPY TO's options, the COPY FROM's options for its output, and the reader's. */
+    record RoundTrip(String name, String out, String in, Options options) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static List<RoundTrip> roundTrips() {
+        String semicolons = "(FORMAT csv, HEADER, DELIMITER ';', QUOTE '''', ESCAPE '\\', NULL 'NULL')";
+        return List.of(
+                new RoundTrip("text", "", "", Options.text()),
+                // not NULL 'nil': text format writes a value equal to the null string unescaped, so an id "nil" would read as NULL
+                new RoundTrip("text delimiter ',' null '<nil>'", "(FORMAT text, DELIMITER ',', NULL '<nil>')",
+                        "(FORMAT text, DELIMITER ',', NULL '<nil>')", Options.text().withDelimiter(',').withNull("<nil>")),
+                new RoundTrip("text header", "(FORMAT text, HEADER)", "(FORMAT text, HEADER)", Options.text().withHeader(true)),
+                new RoundTrip("csv header", "(FORMAT csv, HEADER)", "(FORMAT csv, HEADER)", Options.csv().withHeader(true)),
+                new RoundTrip("csv force quote", "(FORMAT csv, FORCE_QUOTE *)", "(FORMAT csv)", Options.csv()),
+                new RoundTrip("csv ';' quote ' escape \\ null NULL", semicolons, semicolons,
+                        Options.csv().withHeader(true).withDelimiter(';').withQuote('\'', '\\').withNull("NULL")),
+                new RoundTrip("binary", "(FORMAT binary)", "(FORMAT binary)", Options.binary()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("roundTrips")
+    void serverCopyOutputReadInRandomChunksAndCopiedBackRowByRow(RoundTrip trip) throws Exception {
+        Connection c = db();
+        CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        copy.copyOut("COPY (SELECT * FROM copy_reader_tricky ORDER BY ord) TO STDOUT " + trip.out(), out);
+        byte[] data = out.toByteArray();
+
+        boolean binary = trip.options().format() == CopyRowReader.Format.BINARY;
+        int[] cuts = randomCuts(new SplittableRandom(data.length), data.length);
+        Read r = read(trip.options(), 6, 2, data, cuts);
+        assertEquals(IDS.size(), r.rows);
+        assertEquals(trip.options().header() || binary ? 1 : 0, r.headers.size());
+        for (int k = 0; k < IDS.size(); k++) {
+            String expected = IDS.get(k);
+            if (binary) {
+                byte[] key = r.binaryKeys.get(k);
+                assertEquals(expected, key == null ? null : new String(key, StandardCharsets.UTF_8), "row " + k);
+            } else {
+                assertEquals(expected, r.keys.get(k), "row " + k);
+            }
+        }
+        int total = r.headers.stream().mapToInt(h -> latin1(h).length).sum() + r.rowBytes.stream().mapToInt(b -> b.length).sum();
+        assertEquals(data.length - (binary ? 2 : 0), total, "every byte in a header or a row, but the binary trailer");
+
+        try (Statement st = c.createStatement()) {
+            st.execute("TRUNCATE copy_reader_back");
+        }
+        CopyIn in = copy.copyIn("COPY copy_reader_back FROM STDIN " + trip.in());
+        for (String h : r.headers) {
+            byte[] b = latin1(h);
+            in.writeToCopy(b, 0, b.length);
+        }
+        for (byte[] row : r.rowBytes) {
+            in.writeToCopy(row, 0, row.length);
+        }
+        if (binary) {
+            in.writeToCopy(new byte[] {-1, -1}, 0, 2);
+        }
+        assertEquals(IDS.size(), in.endCopy());
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM (TABLE copy_reader_tricky EXCEPT ALL"
+                        + " TABLE copy_reader_back) x), (SELECT count(*) FROM (TABLE copy_reader_back EXCEPT ALL"
+                        + " TABLE copy_reader_tricky) y)")) {
+            assertTrue(rs.next());
+            assertEquals(0, rs.getLong(1), "rows lost");
+            assertEquals(0, rs.getLong(2), "rows changed");
+        }
+    }
+
+    /** Cuts at random distances, mostly small ones, some large. */
+    static int[] randomCuts(SplittableRandom random, int length) {
+        List<Integer> cuts = new ArrayList<>();
+        int at = 0;
+        while (true) {
+            at += random.nextInt(4) == 0 ? 1 + random.nextInt(8192) : 1 + random.nextInt(40);
+            if (at >= length) {
+                break;
+            }
+            cuts.add(at);
+        }
+        return cuts.stream().mapToInt(Integer::intValue).toArray();
     }
 
     // ---- fixtures ----
