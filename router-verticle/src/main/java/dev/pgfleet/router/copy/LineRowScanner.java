@@ -20,7 +20,8 @@ import java.nio.charset.StandardCharsets;
  * (csv: "unquoted ..."). The end-of-data marker is a line holding just {@code \.}: the data ends
  * there and the rest is ignored. In text format a {@code \.} anywhere else is an error ("end-of-copy
  * marker is not alone on its line", as PostgreSQL 18 has it; older servers took data before it on
- * the line as a last row, or reported "end-of-copy marker corrupt"). In csv, where a backslash is
+ * the line as a last row, and reported "end-of-copy marker corrupt" for data after it), and so is
+ * one followed by a line end of another style. In csv, where a backslash is
  * data, a {@code \.} that is not the whole line is data, as is a {@code \.} at the very end without
  * a line end (PostgreSQL 17 and older; PostgreSQL 18 reads {@code \.} lines of csv as data too).
  * A last line without a line end is a row, as PostgreSQL reads it.
@@ -35,7 +36,9 @@ final class LineRowScanner extends RowScanner {
     private static final int HEX1 = 4;           // text: after \x, when the delimiter is a hex digit
     private static final int HEX2 = 5;           // text: after \x and one hex digit, same
     private static final int CR = 6;             // after \r while the line end style may be \r\n
-    private static final int DONE = 7;           // after the end-of-data line
+    private static final int MARKER = 7;         // text: after \. (the line end must follow)
+    private static final int MARKER_CR = 8;      // text: after \.\r when the style is \r\n
+    private static final int DONE = 9;           // after the end-of-data line
 
     /** Line end styles ({@code EolType} in PostgreSQL). */
     private static final int EOL_UNKNOWN = 0;
@@ -65,8 +68,6 @@ final class LineRowScanner extends RowScanner {
     private int crOffset;
     /** Offset of a backslash being read (text). */
     private int backslashOffset;
-    /** Text: a {@code \.} was seen in this line; it must be the whole line. */
-    private boolean marker;
 
     LineRowScanner(CopyRowReader.Options options, int columns, int keyColumn, CopyRowReader.Sink sink) {
         super(columns, keyColumn, sink);
@@ -108,7 +109,6 @@ final class LineRowScanner extends RowScanner {
         field = 0;
         keyStart = keyColumn == 0 ? 0 : -1;
         keyEnd = -1;
-        marker = false;
     }
 
     @Override
@@ -128,13 +128,13 @@ final class LineRowScanner extends RowScanner {
                         delimiterAt(rowOffset(j));
                     } else if (c == '\n') {
                         if (eol == EOL_CR || eol == EOL_CRNL) {
-                            throw literal("newline", "n");
+                            throw eol == EOL_CR && csvMarkerBefore(j) ? styleMismatch() : literal("newline", "n");
                         }
                         eol = EOL_NL;
                         lineEnd(i, rowOffset(j));
                     } else if (c == '\r') {
                         if (eol == EOL_NL) {
-                            throw literal("carriage return", "r");
+                            throw csvMarkerBefore(j) ? styleMismatch() : literal("carriage return", "r");
                         }
                         if (eol == EOL_CR) {
                             lineEnd(i, rowOffset(j));
@@ -170,7 +170,7 @@ final class LineRowScanner extends RowScanner {
                     byte c = p.getByte(i++);
                     state = FIELD;
                     if (c == '.') {
-                        marker = true;
+                        state = MARKER;
                     } else if (c == 'x' && delimiterIsHex) {
                         state = HEX1;
                     }
@@ -197,11 +197,30 @@ final class LineRowScanner extends RowScanner {
                         lineEnd(i, crOffset);
                     } else {
                         if (eol == EOL_CRNL) {
-                            throw literal("carriage return", "r");
+                            throw p.getByte(i) == '\r' && crOffset == 2 && csvMarkerBefore(i - 1) ? styleMismatch()
+                                    : literal("carriage return", "r");
                         }
                         eol = EOL_CR;
                         lineEnd(i, crOffset);
                     }
+                }
+                case MARKER -> {
+                    byte c = p.getByte(i++);
+                    if (eol == EOL_CRNL) {
+                        if (c == '\n') {
+                            throw styleMismatch();
+                        }
+                        if (c != '\r') {
+                            throw notAlone();
+                        }
+                        state = MARKER_CR;
+                    } else {
+                        markerLineEnd(c, i);
+                    }
+                }
+                case MARKER_CR -> {
+                    byte c = p.getByte(i++);
+                    markerLineEnd(c, i);
                 }
                 default -> {
                     // DONE: PostgreSQL reads on to CopyDone and ignores what follows the end-of-data line.
@@ -210,6 +229,48 @@ final class LineRowScanner extends RowScanner {
                 }
             }
         }
+    }
+
+    /**
+     * The byte after {@code \.} (after {@code \.\r} in {@code \r\n} style), as PostgreSQL 18's
+     * {@code CopyReadLineText} checks it: a line end of the data's style, and nothing before the
+     * marker on its line.
+     */
+    private void markerLineEnd(byte c, int end) throws CopyFormatException {
+        if (c != '\r' && c != '\n') {
+            throw notAlone();
+        }
+        if ((eol == EOL_NL || eol == EOL_CRNL) && c != '\n' || eol == EOL_CR && c != '\r') {
+            throw styleMismatch();
+        }
+        if (backslashOffset != 0) {
+            throw notAlone();
+        }
+        dropRow(end);
+        state = DONE;
+    }
+
+    /**
+     * Csv: whether the line so far, up to payload index {@code index}, is {@code \.}. PostgreSQL 17
+     * and older take such a line for the end-of-data marker before looking at the line end, so a line
+     * end of the wrong style after it is "end-of-copy marker does not match previous newline style".
+     */
+    private boolean csvMarkerBefore(int index) {
+        return csv && rowOffset(index) == 2 && rowByte(0) == '\\' && rowByte(1) == '.';
+    }
+
+    /** The byte at {@code offset} of the current row, carried or in the payload (only on error paths). */
+    private byte rowByte(int offset) {
+        int carried = carried();
+        return offset < carried ? carry.getByte(carry.readerIndex() + offset) : payload.getByte(segStart + offset - carried);
+    }
+
+    private static CopyFormatException notAlone() {
+        return new CopyFormatException("end-of-copy marker is not alone on its line");
+    }
+
+    private static CopyFormatException styleMismatch() {
+        return new CopyFormatException("end-of-copy marker does not match previous newline style");
     }
 
     private void delimiterAt(int offset) {
@@ -228,22 +289,15 @@ final class LineRowScanner extends RowScanner {
     }
 
     /**
-     * A whole line: the end-of-data marker, the header or a row. {@code terminated}: it ended with a
-     * line end, not with the data (a {@code \.} without one is an error in text, data in csv).
+     * A whole line: the csv end-of-data marker, the header or a row. {@code terminated}: it ended
+     * with a line end, not with the data (a csv {@code \.} without one is data).
      */
     private void line(ByteBuf row, int length, boolean terminated) throws CopyFormatException {
         int base = row.readerIndex();
-        if (length == 2 && row.getByte(base) == '\\' && row.getByte(base + 1) == '.' && (terminated || !csv)) {
+        if (csv && terminated && length == 2 && row.getByte(base) == '\\' && row.getByte(base + 1) == '.') {
             row.release();
-            if (!terminated) {
-                throw new CopyFormatException("end-of-copy marker is not alone on its line");
-            }
             state = DONE;
             return;
-        }
-        if (marker) {
-            row.release();
-            throw new CopyFormatException("end-of-copy marker is not alone on its line");
         }
         if (headerPending) {
             headerPending = false;
@@ -291,6 +345,8 @@ final class LineRowScanner extends RowScanner {
                 return;
             }
             case QUOTED, QUOTED_ESCAPE -> throw new CopyFormatException("unterminated CSV quoted field");
+            // PostgreSQL reads the byte after the end of data as '\0': not a line end.
+            case MARKER, MARKER_CR -> throw notAlone();
             case CR -> {
                 // PostgreSQL reads the byte after \r at the end of data as '\0': not \n.
                 if (eol == EOL_CRNL) {

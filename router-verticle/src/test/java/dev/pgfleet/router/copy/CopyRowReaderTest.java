@@ -516,6 +516,151 @@ class CopyRowReaderTest {
         return cuts.stream().mapToInt(Integer::intValue).toArray();
     }
 
+    // ---- random data against the server's own COPY FROM ----
+
+    /** Random inputs per option set, each also given to the server's COPY FROM. */
+    static final int FUZZ_INPUTS = 1500;
+
+    static List<RoundTrip> fuzzOptions() {
+        return List.of(
+                new RoundTrip("text", "", "", Options.text()),
+                new RoundTrip("csv", "", "(FORMAT csv)", Options.csv()),
+                new RoundTrip("csv escape \\", "", "(FORMAT csv, ESCAPE '\\')", Options.csv().withQuote('"', '\\')));
+    }
+
+    /**
+     * Random short COPY data made of the bytes that matter (delimiters, quotes, backslashes,
+     * periods, every line end, {@code N}, escape letters and digits), given to the reader and to the
+     * server's {@code COPY t (a, b) FROM STDIN}: both accept it with the same rows and the same
+     * values of {@code b}, or both reject it. Where they may differ, by design, the case is counted
+     * and named in the assertion: the server (PostgreSQL 15) takes data before a {@code \.} on its
+     * line as a last row where this reader, like PostgreSQL 18, rejects the line (and calls data after
+     * it "end-of-copy marker corrupt" where PostgreSQL 18 and the reader say "not alone"); and the server
+     * checks the encoding of every field (22021), the reader of none.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fuzzOptions")
+    void randomDataReadAsTheServersCopyFromReadsIt(RoundTrip trip) throws Exception {
+        Connection c = db();
+        try (Statement st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS copy_reader_fuzz");
+            st.execute("CREATE TABLE copy_reader_fuzz (ord serial, a text, b text)");
+        }
+        CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+        boolean csv = trip.options().format() == CopyRowReader.Format.CSV;
+        String delimiter = csv ? "," : "\t";
+        String[] pieces = csv
+                ? new String[] {"a", "a", "b", ",", "\n", "\r", "\r\n", "\"", "\"", "\"\"", "\\", ".", "\\.", "N"}
+                : new String[] {"a", "a", "b", "\t", "\n", "\r", "\\", "\\", "\\\\", ".", "\\.", "\\N", "N", "x", "4", "1", "n"};
+        String[] lineEnds = {"\n", "\r\n", "\r"};
+        SplittableRandom random = new SplittableRandom(trip.name().hashCode());
+        int agreed = 0;
+        int bothRejected = 0;
+        int markerNotAlone = 0;
+        int encoding = 0;
+        c.setAutoCommit(false);
+        try {
+            for (int k = 0; k < FUZZ_INPUTS; k++) {
+                // Mostly well-formed rows (two fields, one line end style) with random bytes inside, sometimes anything.
+                StringBuilder sb = new StringBuilder();
+                String eol = lineEnds[random.nextInt(lineEnds.length)];
+                int rowCount = random.nextInt(4);
+                for (int row = 0; row < rowCount; row++) {
+                    for (int field = 0; field < 2; field++) {
+                        if (field == 1) {
+                            sb.append(delimiter);
+                        }
+                        boolean quoted = csv && random.nextInt(3) == 0;
+                        if (quoted) {
+                            sb.append('"');
+                        }
+                        int n = random.nextInt(4);
+                        for (int m = 0; m < n; m++) {
+                            sb.append(pieces[random.nextInt(random.nextInt(5) == 0 ? pieces.length : 3)]);
+                        }
+                        if (quoted) {
+                            sb.append('"');
+                        }
+                    }
+                    if (row < rowCount - 1 || random.nextInt(4) != 0) {
+                        sb.append(random.nextInt(20) == 0 ? lineEnds[random.nextInt(lineEnds.length)] : eol);
+                    }
+                }
+                if (random.nextInt(6) == 0) {
+                    sb.insert(random.nextInt(sb.length() + 1), pieces[random.nextInt(pieces.length)]);
+                }
+                if (random.nextInt(10) == 0) {
+                    sb.insert(random.nextInt(sb.length() + 1), "\\." + eol);
+                }
+                byte[] data = bytes(sb.toString());
+                String ours = outcomeKeys(trip.options(), data, randomCuts(random, data.length));
+                String server = serverKeys(c, copy, trip.in(), data);
+                if (ours.equals(server)) {
+                    agreed++;
+                } else if (ours.equals("ERROR:end-of-copy marker is not alone on its line")) {
+                    markerNotAlone++;
+                } else if (server.startsWith("ERROR:22021") && !ours.startsWith("ERROR:")) {
+                    encoding++;
+                } else if (ours.startsWith("ERROR:") && server.startsWith("ERROR:")) {
+                    bothRejected++;
+                    String theirs = server.substring(server.indexOf("ERROR: ") + 7);
+                    String mine = ours.substring(6);
+                    assertEquals(words(theirs, 3), words(mine, 3), show(sb.toString()) + ": " + theirs + " | " + mine);
+                } else {
+                    assertEquals(server, ours, "input " + Arrays.toString(sb.toString().chars().toArray())
+                            + " \"" + sb.toString().replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + "\"");
+                }
+            }
+        } finally {
+            c.rollback();
+            c.setAutoCommit(true);
+        }
+        String counts = trip + ": same rows " + agreed + ", both rejected " + bothRejected
+                + ", marker not alone " + markerNotAlone + ", encoding " + encoding;
+        System.out.println(counts);
+        assertTrue(agreed > FUZZ_INPUTS / 2, counts);
+    }
+
+    static String words(String s, int n) {
+        String[] w = s.split(" ");
+        return String.join(" ", Arrays.copyOf(w, Math.min(n, w.length)));
+    }
+
+    static String show(String s) {
+        return "\"" + s.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + "\"";
+    }
+
+    /** The reader's rows as their {@code b} values, or its error. */
+    static String outcomeKeys(Options o, byte[] data, int[] cuts) {
+        try {
+            Read r = read(o, 2, 1, data, cuts);
+            return "ROWS:" + r.keys;
+        } catch (CopyFormatException e) {
+            return "ERROR:" + e.getMessage();
+        }
+    }
+
+    /** The server's rows as their {@code b} values, or its SQLSTATE, in a transaction rolled back. */
+    static String serverKeys(Connection c, CopyManager copy, String options, byte[] data) throws SQLException {
+        try {
+            copy.copyIn("COPY copy_reader_fuzz (a, b) FROM STDIN " + options, new java.io.ByteArrayInputStream(data));
+            List<String> keys = new ArrayList<>();
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT b FROM copy_reader_fuzz ORDER BY ord")) {
+                while (rs.next()) {
+                    keys.add(rs.getString(1));
+                }
+            }
+            return "ROWS:" + keys;
+        } catch (SQLException e) {
+            return "ERROR:" + e.getSQLState() + " " + e.getMessage();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            c.rollback();
+        }
+    }
+
     // ---- fixtures ----
 
     static byte[] bytes(String s) {
