@@ -95,6 +95,8 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     private int cancelSecret;
     private boolean serverNeedsFlush;
     boolean clientNeedsFlush;
+    /** The pool has several shards: each transaction's shard is chosen (RouteChoice), each statement's key checked. */
+    boolean sharded;
     /** Session, transaction or statement pooling, from the user's or the pool's pool_mode. */
     PoolMode mode;
     /** Transaction mode: requests sent and not yet answered, to match responses. */
@@ -323,6 +325,15 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
                 // with the right settings is at once): the message waits in the framer.
                 return discardToSync ? discardUntilSync(type, buf, offset, length) : MessageFramer.STOP;
             }
+            if (sharded && routeChoice.deferredStatus() != PgProtocol.TX_IDLE) {
+                return beginDeferred();
+            }
+        } else if (sharded && (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST
+            || type == PgProtocol.BIND_REQUEST)) {
+            int refused = routeChoice.checkInTransaction(type, buf, offset, length);
+            if (refused != -1) {
+                return refused;
+            }
         }
         if (server.awaitingReady() && runtime.shuttingDown()) {
             // Draining: nothing is pipelined past a ReadyForQuery still to come, which may end the
@@ -334,6 +345,16 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
 
     private int onSessionModeMessage(byte type, ByteBuf buf, int offset, int length) {
+        if (sharded && (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST)) {
+            // SET SHARD, SET SHARDING KEY and SHOW SHARD are PgFleet's in session mode too.
+            int from = type == PgProtocol.QUERY_REQUEST ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
+            keywordEnd = offset + length - 1;
+            keyword = dev.pgfleet.router.SqlReader.firstKeywordFrom(buf, from, keywordEnd);
+            int own = routeChoice.command(type, buf, offset, length, keyword, keywordEnd);
+            if (own != -1) {
+                return own;
+            }
+        }
         switch (type) {
             case PgProtocol.QUERY_REQUEST:
                 // The session's server connection keeps what the client sets; only a RESET needs PgFleet
@@ -434,6 +455,70 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
                 // Flush, and COPY messages if they were intercepted.
                 return MessageFramer.FORWARD;
         }
+    }
+
+    /**
+     * Session mode, SET SHARD or SET SHARDING KEY: the session moves to a connection of that
+     * shard, taken as at login (its startup settings applied; what the client SET on the old one
+     * stays there). Only between transactions: false when the server connection is busy.
+     */
+    boolean moveToShard(PoolRouting shard) {
+        ServerConnection old = server;
+        if (old == null || !old.clean()) {
+            return false;
+        }
+        server = null;
+        old.resetAndRelease(runtime.config().general().serverResetQuery());
+        pool = shard.forSession();
+        waiting = true;
+        checkout.acquire(pool, false).onComplete(ar -> {
+            waiting = false;
+            if (state != State.READY) {
+                if (ar.succeeded()) {
+                    ar.result().release();
+                }
+                return;
+            }
+            if (ar.failed()) {
+                fatal(Checkout.asPgException(ar.cause()));
+                return;
+            }
+            server = ar.result();
+            server.link(this, null);
+            counters.serverAssignments++;
+            resumeReading();
+        });
+        return true;
+    }
+
+    /**
+     * The transaction's first keyed statement has its shard's connection: the BEGIN PgFleet answered
+     * runs there first (its answers hidden), then the statement goes on.
+     */
+    private int beginDeferred() {
+        String begin = routeChoice.takePendingBegin();
+        waiting = true;
+        ServerConnection s = server;
+        s.runInternal(begin).onComplete(ar -> {
+            waiting = false;
+            if (state != State.READY || server != s) {
+                return;
+            }
+            if (ar.failed()) {
+                // The BEGIN itself failed (its options): the client learns it now, its transaction is gone.
+                PgException e = Checkout.asPgException(ar.cause());
+                server = null;
+                s.release();
+                countError(e.sqlState());
+                ByteBuf out = channel.alloc().buffer(128);
+                BackendMessages.errorResponse(out, new PgException(e.sqlState(), e.getMessage(), e.detail(), false));
+                writeClient(out);
+                flushClient();
+                discardToSync = true;
+            }
+            resumeReading();
+        });
+        return MessageFramer.STOP;
     }
 
     void writeServer(ByteBuf buf) {
@@ -615,6 +700,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             return;
         }
         pool = routing.view.primary;
+        sharded = poolConfig.shards().size() > 1;
         mode = user.poolMode() != null ? user.poolMode() : poolConfig.poolMode();
         Map<String, String> asked = SessionSettings.fromStartup(startup().parameters(), user.statementTimeout().toMillis());
         PgException badShard = routeChoice.startupOption(asked);

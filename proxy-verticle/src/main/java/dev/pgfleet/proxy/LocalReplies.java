@@ -25,6 +25,8 @@ final class LocalReplies {
     private final ClientSession session;
     /** A PgFleet command sent as Parse/Bind/Describe/Execute/Sync: answered message by message until Sync. */
     private LocalReply pending;
+    /** The pending reply is one statement's (a deferred BEGIN's): it ends with its Execute, not at Sync. */
+    private boolean endsAtExecute;
 
     LocalReplies(ClientSession session) {
         this.session = session;
@@ -41,6 +43,16 @@ final class LocalReplies {
             return reply.column() == null ? answer(null, reply.tag()) : answerRow(reply.column(), reply.value());
         }
         pending = reply;
+        return answerExtended(type);
+    }
+
+    /**
+     * Answers one statement of an extended-protocol batch (Parse, Bind, Describe, Execute) that
+     * has no Sync of its own: a BEGIN pgjdbc sends ahead of the transaction's first statement.
+     */
+    int replyUntilExecute(byte type, LocalReply reply) {
+        pending = reply;
+        endsAtExecute = true;
         return answerExtended(type);
     }
 
@@ -68,10 +80,15 @@ final class LocalReplies {
                     BackendMessages.dataRowText(out, List.of(r.value()));
                 }
                 BackendMessages.commandComplete(out, r.tag());
+                if (endsAtExecute) {
+                    pending = null;
+                    endsAtExecute = false;
+                }
             }
             case PgProtocol.SYNC_REQUEST -> {
                 BackendMessages.readyForQuery(out, txStatus());
                 pending = null;
+                endsAtExecute = false;
             }
             case PgProtocol.CLOSE_REQUEST -> out.writeBytes(ExtendedMessages.closeComplete());
             default -> {
@@ -125,10 +142,10 @@ final class LocalReplies {
         return written(out);
     }
 
-    /** ReadyForQuery 'I' for a Sync, or for the Query or Sync that ends the dropping after an error. */
+    /** ReadyForQuery for a Sync, or for the Query or Sync that ends the dropping after an error ('I' but in a deferred BEGIN). */
     int ready() {
         ByteBuf out = session.channel.alloc().buffer(6);
-        BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
+        BackendMessages.readyForQuery(out, txStatus());
         return written(out);
     }
 
@@ -205,7 +222,7 @@ final class LocalReplies {
 
     private byte txStatus() {
         ServerConnection s = session.server;
-        return s != null ? s.txStatus() : PgProtocol.TX_IDLE;
+        return s != null ? s.txStatus() : session.routeChoice.deferredStatus();
     }
 
     private int written(ByteBuf out) {

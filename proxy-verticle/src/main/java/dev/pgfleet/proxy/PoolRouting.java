@@ -50,6 +50,8 @@ final class PoolRouting implements ServerPool.ServerFailures {
     /** The routing of the newest table; a transaction reads it once. */
     volatile View view;
     final PreparedStatements statements = new PreparedStatements();
+    /** A sharded pool's keys and tables (set with each routing table); null for a pool of one shard. */
+    volatile PoolSharding sharding;
     private final String poolName;
     private final int shard;
     private final BanRegistry bans;

@@ -293,6 +293,7 @@ public final class ProxyRuntime {
         Set<String> listed = new HashSet<>();
         for (PoolRoute p : t.pools().values()) {
             PoolConfig pc = c.pools().get(p.name());
+            PoolSharding sharding = pc.shards().size() > 1 ? new PoolSharding(pc) : null;
             for (UserRoute u : p.users()) {
                 UserConfig uc = pc.user(u.username()).orElseThrow();
                 for (ShardRoute shard : p.shards()) {
@@ -312,6 +313,7 @@ public final class ProxyRuntime {
                         gone.retire(was != null && gone == was.primary);
                         pools.remove(serverPoolKey(p, u, shard, gone.server()), gone);
                     }
+                    r.sharding = sharding;
                     routings.put(key, r);   // with its view: a login that finds it can route at once
                 }
             }

@@ -5,13 +5,16 @@ import dev.pgfleet.router.PgFleetCommand;
 import dev.pgfleet.router.Route;
 import dev.pgfleet.router.ShardHash;
 import dev.pgfleet.router.SqlReader;
+import dev.pgfleet.router.StatementKeys;
 import dev.pgfleet.shared.config.PoolConfig;
+import dev.pgfleet.shared.config.ShardedTable;
 import dev.pgfleet.shared.protocol.AsciiSql;
 import dev.pgfleet.shared.protocol.ExtendedMessages;
 import dev.pgfleet.shared.protocol.PgException;
 import dev.pgfleet.shared.protocol.PgProtocol;
 import dev.pgfleet.shared.protocol.SqlState;
 import io.netty.buffer.ByteBuf;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -75,10 +78,38 @@ final class RouteChoice {
         return shardRouting(selectedShard);
     }
 
+    /** shardFor's answer when the message was answered (an error, a deferred BEGIN) or taken by a binding. */
+    private static final int HANDLED = -1;
+    /** shardFor's answer for a Parse whose key is a parameter: answered here, the shard is chosen at Bind. */
+    private static final int AT_BIND = -2;
+
+    /** The shard of the transaction the session's server connection serves (sharded pools). */
+    private int currentShard;
+    /**
+     * A BEGIN (its SQL) that PgFleet answered without a server on a sharded pool: the shard is
+     * not known until the transaction's first keyed statement, where it is sent first.
+     */
+    private String pendingBegin;
+    /** A statement of the deferred transaction failed: as PostgreSQL's, it is aborted until its end. */
+    private boolean pendingBeginFailed;
+
+    /** The transaction status the client was told while no server connection is linked: 'I', or 'T'/'E' in a deferred BEGIN. */
+    byte deferredStatus() {
+        return pendingBegin == null ? PgProtocol.TX_IDLE : pendingBeginFailed ? PgProtocol.TX_FAILED : PgProtocol.TX_IN_BLOCK;
+    }
+
+    /** The deferred BEGIN, taken: to run on the server connection just checked out. */
+    String takePendingBegin() {
+        String b = pendingBegin;
+        pendingBegin = null;
+        return b;
+    }
+
     /**
      * The server pool for the transaction this message starts: the shard's routing (read once
-     * per transaction), then its primary or a replica. Null when the message was answered with
-     * an error instead (a shard hint naming no shard of the pool).
+     * per transaction), then its primary or a replica. Null when the message was answered here
+     * instead (an error, a BEGIN or Parse answered without a server) or taken by a binding that
+     * spreads it over several shards.
      */
     ServerPool pick(byte type, ByteBuf buf, int offset, int length) {
         PoolRouting.View route;
@@ -86,16 +117,379 @@ final class RouteChoice {
             route = session.routing.view;
         } else {
             int shard = shardFor(type, buf, offset, length);
-            if (shard < 0) {
-                PgException e = new PgException(SqlState.INVALID_PARAMETER_VALUE, "shard hint out of range: pool \""
-                    + pool().name() + "\" has shards 0 to " + (shardCount() - 1), null, false);
-                session.replies.refuse(type, e);
+            if (shard == AT_BIND) {
+                session.statements.parseWithoutServer(buf, offset, length);
                 return null;
             }
+            if (shard < 0) {
+                return null;
+            }
+            currentShard = shard;
             route = shardRouting(shard).view;
         }
         return route.splitting || roleOverride != null ? route.pick(routeFor(type, buf, offset, length),
             primaryReadsOverride != null ? primaryReadsOverride : route.primaryReads) : route.primary;
+    }
+
+    /** The SQL a Query, Parse or Bind runs (a Bind: its statement's), or null. */
+    private CharSequence statementSql(byte type, ByteBuf buf, int offset, int length) {
+        if (type != PgProtocol.BIND_REQUEST) {
+            return sqlOf(type, buf, offset, length);
+        }
+        if (ExtendedMessages.firstNameEmpty(buf, offset) && ExtendedMessages.bindStatement(buf, offset, length).isEmpty()) {
+            PreparedStatements.Unnamed u = session.statements.unnamed();
+            return u != null ? u.query() : null;
+        }
+        PreparedStatements.Statement st = session.statements.boundStatement(buf, offset, length);
+        if (st == null && ExtendedMessages.bindStatement(buf, offset, length).isEmpty()) {
+            PreparedStatements.Unnamed u = session.statements.unnamed();
+            return u != null ? u.query() : null;
+        }
+        return st != null ? st.query() : null;
+    }
+
+    /**
+     * The shard of the transaction this message starts, on a sharded pool: a comment hint
+     * ({@code /* shard_id: n *}{@code /}, {@code /* sharding_key: k *}{@code /}), else the client's
+     * selection (SET SHARD, SET SHARDING KEY, the startup option), else the sharding key in the
+     * SQL, else default_shard; a statement on a sharded table that names no key gets 0A000 until
+     * PgFleet merges cross-shard queries. Statements that touch no sharded table go to the default
+     * shard (shard 0 without default_shard). {@link #HANDLED} when answered here or bound to
+     * several shards, {@link #AT_BIND} for a Parse whose key is a parameter.
+     */
+    private int shardFor(byte type, ByteBuf buf, int offset, int length) {
+        CharSequence sql = statementSql(type, buf, offset, length);
+        Classification c = null;
+        if (sql != null) {
+            c = session.runtime.classifier().classify(sql);
+            if (pendingBeginFailed) {
+                return abortedTransaction(type, c);
+            }
+            if (c.shardHint() >= 0) {
+                if (c.shardHint() < shardCount()) {
+                    return c.shardHint();
+                }
+                return refuse(type, new PgException(SqlState.INVALID_PARAMETER_VALUE, "shard hint out of range: pool \""
+                    + pool().name() + "\" has shards 0 to " + (shardCount() - 1), null, false));
+            }
+            if (c.shardingKeyHint() != null) {
+                try {
+                    return shardOfKey(c.shardingKeyHint());
+                } catch (PgException e) {
+                    return refuse(type, e);
+                }
+            }
+        }
+        if (selectedShard >= 0) {
+            return selectedShard;
+        }
+        PoolSharding sharding = session.routing.sharding;
+        if (sharding == null || sql == null) {
+            return defaultShard(sharding);
+        }
+        if (c.transactionControl() != Classification.TransactionControl.NONE && c.statementCount() == 1
+            && type != PgProtocol.BIND_REQUEST) {
+            int deferred = deferTransactionControl(type, c, sql);
+            if (deferred != 0) {
+                return HANDLED;
+            }
+        }
+        if (!sharding.hasTables()) {
+            return defaultShard(sharding);
+        }
+        StatementKeys keys = sharding.keys(sql.toString());
+        return shardOfStatement(type, buf, offset, length, sharding, keys, sql);
+    }
+
+    private int defaultShard(PoolSharding sharding) {
+        int d = sharding != null ? sharding.defaultShard() : -1;
+        return d >= 0 ? d : 0;
+    }
+
+    /**
+     * BEGIN, COMMIT and ROLLBACK outside a transaction on a sharded pool where no shard is
+     * selected: BEGIN is answered here and sent with the transaction's first keyed statement,
+     * to the shard that statement names; a COMMIT or ROLLBACK of such a transaction with nothing
+     * in it is answered here too. 0 when the statement is not one of these.
+     */
+    private int deferTransactionControl(byte type, Classification c, CharSequence sql) {
+        Classification.TransactionControl tc = c.transactionControl();
+        String tag;
+        if (tc == Classification.TransactionControl.BEGIN && pendingBegin == null && c.leavesTransactionOpen()) {
+            pendingBegin = sql.toString();
+            tag = "BEGIN";
+        } else if (pendingBegin != null && (tc == Classification.TransactionControl.COMMIT
+            || tc == Classification.TransactionControl.ROLLBACK) && !c.startsTransaction()) {
+            pendingBegin = null;
+            tag = tc == Classification.TransactionControl.COMMIT ? "COMMIT" : "ROLLBACK";
+        } else {
+            return 0;
+        }
+        LocalReplies.LocalReply reply = new LocalReplies.LocalReply(tag, null, null);
+        if (type == PgProtocol.QUERY_REQUEST) {
+            session.replies.reply(type, reply);
+        } else {
+            session.replies.replyUntilExecute(type, reply);
+        }
+        return 1;
+    }
+
+    /** The shard of a statement by its sharding keys (see {@link #shardFor}). */
+    private int shardOfStatement(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding,
+                                 StatementKeys keys, CharSequence sql) {
+        switch (keys.kind()) {
+            case UNSHARDED -> {
+                return defaultShard(sharding);
+            }
+            case KEYLESS -> {
+                StatementKeys.CopyStatement copy = keys.copy();
+                if (copy != null && copy.table() != null && type == PgProtocol.QUERY_REQUEST) {
+                    return copy(sharding, copy, sql.toString());
+                }
+                int d = sharding.defaultShard();
+                if (d >= 0) {
+                    return d;
+                }
+                return refuse(type, noKey(sharding, keys));
+            }
+            default -> {
+                ShardedTable table = sharding.table(keys.table());
+                if (table == null) {
+                    return defaultShard(sharding);
+                }
+                if (!keys.rows().isEmpty()) {
+                    return insertRows(type, buf, offset, length, sharding, table, keys, sql.toString());
+                }
+                int shard = -1;
+                for (StatementKeys.KeyValue k : keys.keys()) {
+                    int s;
+                    try {
+                        s = shardOfValue(type, buf, offset, length, sharding, table, k);
+                    } catch (PgException e) {
+                        return refuse(type, e);
+                    }
+                    if (s == AT_BIND) {
+                        return AT_BIND;
+                    }
+                    if (shard >= 0 && s != shard) {
+                        return refuse(type, spansShards(sharding, keys, shard, s));
+                    }
+                    shard = s;
+                }
+                return shard >= 0 ? shard : defaultShard(sharding);
+            }
+        }
+    }
+
+    /** A key value's shard: a constant now, a parameter from the Bind ({@link #AT_BIND} at Parse). */
+    private int shardOfValue(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding, ShardedTable table,
+                             StatementKeys.KeyValue k) {
+        if (k instanceof StatementKeys.KeyValue.Constant constant) {
+            return sharding.schema.shardOfText(table, constant.text());
+        }
+        int param = ((StatementKeys.KeyValue.Param) k).param();
+        if (type != PgProtocol.BIND_REQUEST) {
+            return AT_BIND;
+        }
+        return BindParameters.shard(buf, offset, length, param - 1, sharding.schema, table);
+    }
+
+    /** A multi-row INSERT: one shard, or split over several in a transaction per shard (outside a transaction block). */
+    private int insertRows(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding, ShardedTable table,
+                           StatementKeys keys, String sql) {
+        List<StatementKeys.InsertRow> rows = keys.rows();
+        int[] shardOfRow = new int[rows.size()];
+        int first = -1;
+        boolean several = false;
+        for (int i = 0; i < rows.size(); i++) {
+            StatementKeys.KeyValue k = rows.get(i).key();
+            if (k == null) {
+                return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "row " + (i + 1) + " of an INSERT into "
+                    + "sharded table " + keys.table() + " of pool \"" + sharding.poolName + "\" has no sharding key value ("
+                    + keys.column() + " must be a constant or a parameter)", null, false));
+            }
+            try {
+                shardOfRow[i] = shardOfValue(type, buf, offset, length, sharding, table, k);
+            } catch (PgException e) {
+                return refuse(type, e);
+            }
+            if (shardOfRow[i] == AT_BIND) {
+                return AT_BIND;
+            }
+            if (first < 0) {
+                first = shardOfRow[i];
+            } else if (shardOfRow[i] != first) {
+                several = true;
+            }
+        }
+        if (!several) {
+            return first;
+        }
+        if (type == PgProtocol.PARSE_REQUEST && !hasParams(keys)) {
+            return AT_BIND;   // split at its Bind, which must follow (an unnamed statement, as drivers send it)
+        }
+        if (hasParams(keys) || deferredStatus() != PgProtocol.TX_IDLE || keys.valuesStart() < 0) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "a multi-row INSERT whose rows belong to "
+                + "several shards is split only outside a transaction block and with its sharding keys as constants, "
+                + "not parameters (without two-phase commit, which PgFleet does not do yet)", null, false));
+        }
+        // One INSERT per shard: the text before the rows, that shard's rows, the text after.
+        String prefix = sql.substring(0, keys.valuesStart());
+        String suffix = sql.substring(keys.valuesEnd());
+        java.util.TreeMap<Integer, StringBuilder> byShard = new java.util.TreeMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            StatementKeys.InsertRow r = rows.get(i);
+            StringBuilder b = byShard.computeIfAbsent(shardOfRow[i], k -> new StringBuilder(prefix));
+            if (b.length() > prefix.length()) {
+                b.append(", ");
+            }
+            b.append(sql, r.start(), r.end());
+        }
+        int[] shards = new int[byShard.size()];
+        String[] statements = new String[byShard.size()];
+        int n = 0;
+        for (Map.Entry<Integer, StringBuilder> e : byShard.entrySet()) {
+            shards[n] = e.getKey();
+            statements[n++] = e.getValue().append(suffix).toString();
+        }
+        ShardedInsert insert = new ShardedInsert(session, shards, statements);
+        if (type == PgProtocol.BIND_REQUEST) {
+            insert.extended();   // its Describe, Execute and Sync follow
+        }
+        session.bind(insert);
+        insert.start();
+        return HANDLED;
+    }
+
+    private static boolean hasParams(StatementKeys keys) {
+        for (StatementKeys.InsertRow r : keys.rows()) {
+            if (r.key() instanceof StatementKeys.KeyValue.Param) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** COPY FROM STDIN split over every shard, or COPY TO STDOUT of every shard. */
+    private int copy(PoolSharding sharding, StatementKeys.CopyStatement copy, String sql) {
+        ShardedTable table = sharding.table(copy.table());
+        int[] all = new int[shardCount()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        ShardFanOut fanOut;
+        if (copy.from()) {
+            fanOut = new ShardedCopyIn(session, all, sql, copy, sharding.schema, table);
+        } else {
+            fanOut = new ShardedCopyOut(session, all, sql, copy.format() == StatementKeys.CopyStatement.Format.BINARY,
+                copy.header());
+        }
+        session.bind(fanOut);
+        fanOut.start();
+        return HANDLED;
+    }
+
+    private PgException noKey(PoolSharding sharding, StatementKeys keys) {
+        return new PgException(SqlState.FEATURE_NOT_SUPPORTED, "query on sharded table " + keys.table() + " of pool \""
+            + sharding.poolName + "\" has no sharding key" + (keys.column() != null ? " (" + keys.column() + ")" : "")
+            + ": " + keys.reason(),
+            "PgFleet does not merge cross-shard queries yet: name the key (WHERE " + (keys.column() != null ? keys.column()
+                : "key") + " = ...), or choose a shard with SET SHARD TO n or SET SHARDING KEY TO 'k'.", false);
+    }
+
+    private PgException spansShards(PoolSharding sharding, StatementKeys keys, int a, int b) {
+        return new PgException(SqlState.FEATURE_NOT_SUPPORTED, "query on sharded table " + keys.table() + " of pool \""
+            + sharding.poolName + "\" has sharding keys on shards " + Math.min(a, b) + " and " + Math.max(a, b)
+            + "; cross-shard queries are not supported yet", null, false);
+    }
+
+    /** A deferred transaction that failed: COMMIT or ROLLBACK end it (as ROLLBACK), anything else gets 25P02. */
+    private int abortedTransaction(byte type, Classification c) {
+        Classification.TransactionControl tc = c.transactionControl();
+        if (tc == Classification.TransactionControl.COMMIT || tc == Classification.TransactionControl.ROLLBACK) {
+            pendingBegin = null;
+            pendingBeginFailed = false;
+            LocalReplies.LocalReply reply = new LocalReplies.LocalReply("ROLLBACK", null, null);
+            if (type == PgProtocol.QUERY_REQUEST) {
+                session.replies.reply(type, reply);
+            } else {
+                session.replies.replyUntilExecute(type, reply);
+            }
+            return HANDLED;
+        }
+        return refuse(type, new PgException("25P02",
+            "current transaction is aborted, commands ignored until end of transaction block", null, false));
+    }
+
+    /** Refuses the message with {@code e}: a Query gets it with ReadyForQuery, a Parse or Bind up to Sync. */
+    private int refuse(byte type, PgException e) {
+        if (pendingBegin != null) {
+            pendingBeginFailed = true;   // as PostgreSQL: an error aborts the transaction the client began
+        }
+        if (type == PgProtocol.BIND_REQUEST) {
+            session.statements.refuse(e);
+        } else {
+            session.replies.refuse(type, e);
+        }
+        return HANDLED;
+    }
+
+    /**
+     * Inside a transaction on a sharded pool: a statement whose key names another shard than the
+     * transaction's is refused (two-phase commit comes with cross-shard writes). The server's
+     * transaction fails with it, as it would with an error of PostgreSQL's own. -1: go on.
+     */
+    int checkInTransaction(byte type, ByteBuf buf, int offset, int length) {
+        PoolSharding sharding = session.routing.sharding;
+        if (sharding == null || !sharding.hasTables() || selectedShard >= 0) {
+            return -1;
+        }
+        CharSequence sql = statementSql(type, buf, offset, length);
+        if (sql == null) {
+            return -1;
+        }
+        StatementKeys keys = sharding.keys(sql.toString());
+        if (keys.kind() != StatementKeys.Kind.KEYED || !keys.rows().isEmpty() && type == PgProtocol.PARSE_REQUEST) {
+            return -1;
+        }
+        ShardedTable table = sharding.table(keys.table());
+        if (table == null) {
+            return -1;
+        }
+        for (StatementKeys.KeyValue k : keys.keys()) {
+            int s;
+            try {
+                s = shardOfValue(type, buf, offset, length, sharding, table, k);
+            } catch (PgException e) {
+                return failTransaction(type, e);
+            }
+            if (s >= 0 && s != currentShard) {
+                return failTransaction(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "the transaction is on shard "
+                    + currentShard + " of pool \"" + sharding.poolName + "\" and this statement's sharding key is on shard "
+                    + s + "; a transaction over several shards needs two-phase commit, which PgFleet does not do yet",
+                    null, false));
+            }
+        }
+        return -1;
+    }
+
+    /** The statement fails inside the server's transaction (which aborts, as with PostgreSQL's own errors). */
+    private int failTransaction(byte type, PgException e) {
+        if (type != PgProtocol.QUERY_REQUEST) {
+            return session.statements.refuse(e);
+        }
+        // A Query: the server raises the error itself, so its transaction is aborted ('E') like PostgreSQL's would be.
+        String msg = e.getMessage().replace("'", "''");
+        String sql = "DO $pgfleet$ BEGIN RAISE EXCEPTION USING ERRCODE = '" + e.sqlState() + "', MESSAGE = '" + msg
+            + "'; END $pgfleet$";
+        ServerConnection s = session.server;
+        ByteBuf q = s.alloc(sql.length() * 3 + 6);
+        dev.pgfleet.shared.protocol.FrontendMessages.query(q, sql);
+        session.framer.flushRun();
+        session.writeServer(q);
+        session.requests.add(RequestQueue.QUERY, false);
+        s.requestSent();
+        return dev.pgfleet.shared.protocol.MessageFramer.CONSUME;
     }
 
     /**
@@ -152,40 +546,20 @@ final class RouteChoice {
     }
 
     /**
-     * The shard a sharding key names: an integer key by PostgreSQL's bigint hash partitioning,
-     * any other by its text hash, with MODULUS = the pool's number of shards (pg_bigint_hash).
+     * The shard a sharding key names (SET SHARDING KEY, a comment hint): as the pool's key type
+     * and sharding function (ShardingSchema#shardOfKey); on a pool without that view, an integer
+     * key by PostgreSQL's bigint hash partitioning, any other by its text hash.
      */
     private int shardOfKey(String key) {
+        PoolSharding sharding = session.routing.sharding;
+        if (sharding != null) {
+            return sharding.schema.shardOfKey(key);   // as the pool's key type (and sharding_function)
+        }
         try {
             return ShardHash.bigintRemainder(Long.parseLong(key.trim()), shardCount());
         } catch (NumberFormatException e) {
             return ShardHash.textRemainder(key, shardCount());
         }
-    }
-
-    /**
-     * The shard of the transaction this message starts, on a sharded pool: a comment hint
-     * ({@code /* shard_id: n *}{@code /}, {@code /* sharding_key: k *}{@code /}), else the client's
-     * selection, else shard 0. -1 for a hint naming no shard of the pool.
-     */
-    private int shardFor(byte type, ByteBuf buf, int offset, int length) {
-        CharSequence sql;
-        if (type == PgProtocol.BIND_REQUEST) {
-            PreparedStatements.Statement st = session.statements.boundStatement(buf, offset, length);
-            sql = st != null ? st.query() : null;
-        } else {
-            sql = sqlOf(type, buf, offset, length);
-        }
-        if (sql != null) {
-            Classification c = session.runtime.classifier().classify(sql);
-            if (c.shardHint() >= 0) {
-                return c.shardHint() < shardCount() ? c.shardHint() : -1;
-            }
-            if (c.shardingKeyHint() != null) {
-                return shardOfKey(c.shardingKeyHint());
-            }
-        }
-        return Math.max(selectedShard, 0);
     }
 
     /**
@@ -223,10 +597,20 @@ final class RouteChoice {
             case SHOW_PRIMARY_READS -> reply = new LocalReplies.LocalReply("SHOW", "primary_reads",
                 (primaryReadsOverride != null ? primaryReadsOverride : session.routing.view.primaryReads) ? "on" : "off");
             case SET_SHARD, SET_SHARDING_KEY -> {
-                int n = cmd.type() == PgFleetCommand.Type.SET_SHARD ? cmd.shard() : shardOfKey(cmd.value());
+                int n;
+                try {
+                    n = cmd.type() == PgFleetCommand.Type.SET_SHARD ? cmd.shard() : shardOfKey(cmd.value());
+                } catch (PgException e) {
+                    return replies.refuse(type, e);
+                }
                 if (n >= shardCount()) {
                     return replies.refuse(type, new PgException(SqlState.INVALID_PARAMETER_VALUE, "shard " + n
                         + " does not exist: pool \"" + pool().name() + "\" has shards 0 to " + (shardCount() - 1), null, false));
+                }
+                if (session.mode == dev.pgfleet.shared.config.PoolMode.SESSION && Math.max(n, 0) != Math.max(selectedShard, 0)
+                    && !session.moveToShard(shardRouting(Math.max(n, 0)))) {
+                    return replies.refuse(type, new PgException("25001", "SET SHARD in session mode cannot run inside a "
+                        + "transaction block", null, false));
                 }
                 selectedShard = n;   // the next transactions'; -1 ('any'): shard 0
                 reply = new LocalReplies.LocalReply("SET", null, null);

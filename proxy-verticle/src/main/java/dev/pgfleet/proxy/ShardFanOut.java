@@ -37,6 +37,12 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     private String errorState;
     private boolean aborting;
     private boolean done;
+    /** Started by a Bind (extended protocol): the client's Describe, Execute and Sync follow. */
+    private boolean extended;
+    private boolean described;
+    private boolean syncSeen;
+    /** The answer, held until the client's Sync (extended protocol). */
+    private ByteBuf held;
 
     ShardFanOut(ClientSession session, int[] shards) {
         this.session = session;
@@ -179,13 +185,47 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         }
     }
 
+    /** The request came as Bind (its Parse answered by PgFleet): Describe, Execute and Sync follow. */
+    final void extended() {
+        extended = true;
+    }
+
+    /** Whether the client's Describe asked for the result's description (always so for a simple Query). */
+    final boolean described() {
+        return !extended || described;
+    }
+
+    final boolean isExtended() {
+        return extended;
+    }
+
     /** The request is over with the client's error, then ReadyForQuery. */
     final void finishWithError() {
         ByteBuf out = session.channel.alloc().buffer(error.readableBytes() + 6);
         out.writeBytes(error);
-        BackendMessages.readyForQuery(out, PgProtocol.TX_IDLE);
         session.countError(errorState);
-        finish(out);
+        complete(out);
+    }
+
+    /**
+     * The answer (without ReadyForQuery) is ready: a simple Query's goes now; a Bind's gets its
+     * BindComplete first and goes with ReadyForQuery when the client's Sync has come.
+     */
+    final void complete(ByteBuf answer) {
+        if (extended) {
+            ByteBuf withBind = session.channel.alloc().buffer(answer.readableBytes() + 5);
+            withBind.writeByte(PgProtocol.BIND_COMPLETE_RESPONSE).writeInt(4);
+            withBind.writeBytes(answer);
+            answer.release();
+            answer = withBind;
+            if (!syncSeen) {
+                held = answer;
+                releaseAll();   // the shards are done; only the client's Sync is awaited
+                return;
+            }
+        }
+        BackendMessages.readyForQuery(answer, PgProtocol.TX_IDLE);
+        finish(answer);
     }
 
     /** The request is over: the connections go back to their pools, {@code reply} to the client. */
@@ -194,7 +234,6 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
             reply.release();
             return;
         }
-        done = true;
         releaseAll();
         session.unbind(this, reply);
     }
@@ -265,10 +304,34 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         session.flushIfNeeded();
     }
 
-    /** While bound, client messages other than COPY's are not expected: PostgreSQL would not read them yet either. */
+    /**
+     * While bound: a Bind's Describe, Execute, Flush and Sync are taken (the answer goes at Sync);
+     * anything else waits in the framer until the request is over, as PostgreSQL would not read
+     * it yet either.
+     */
     @Override
     public int clientMessage(byte type, ByteBuf buf, int offset, int length) {
-        return MessageFramer.STOP;
+        if (!extended || syncSeen) {
+            return MessageFramer.STOP;
+        }
+        switch (type) {
+            case PgProtocol.DESCRIBE_REQUEST -> described = true;
+            case PgProtocol.SYNC_REQUEST -> {
+                syncSeen = true;
+                if (held != null) {
+                    ByteBuf answer = held;
+                    held = null;
+                    BackendMessages.readyForQuery(answer, PgProtocol.TX_IDLE);
+                    session.unbind(this, answer);
+                }
+            }
+            case PgProtocol.EXECUTE_REQUEST, PgProtocol.FLUSH_REQUEST -> {
+            }
+            default -> {
+                return MessageFramer.STOP;
+            }
+        }
+        return MessageFramer.CONSUME;
     }
 
     @Override
@@ -289,5 +352,9 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
             }
         }
         released();
+        if (held != null) {
+            held.release();
+            held = null;
+        }
     }
 }

@@ -80,8 +80,12 @@ final class ShardedInsert extends ShardFanOut {
             return;
         }
         ByteBuf out = session.channel.alloc().buffer(64 + (rowDescription == null ? 0 : rowDescription.readableBytes()));
-        if (rowDescription != null) {
-            out.writeBytes(rowDescription);
+        if (described()) {
+            if (rowDescription != null) {
+                out.writeBytes(rowDescription);
+            } else if (isExtended()) {
+                out.writeByte(PgProtocol.NO_DATA_RESPONSE).writeInt(4);
+            }
         }
         CompositeByteBuf reply = session.channel.alloc().compositeBuffer(Integer.MAX_VALUE);
         reply.addComponent(true, out);
@@ -89,9 +93,8 @@ final class ShardedInsert extends ShardFanOut {
         rows = null;
         ByteBuf tail = session.channel.alloc().buffer(32);
         BackendMessages.commandComplete(tail, (verb != null ? verb : "INSERT") + " 0 " + inserted);
-        BackendMessages.readyForQuery(tail, PgProtocol.TX_IDLE);
         reply.addComponent(true, tail);
-        finish(reply);
+        complete(reply);
     }
 
     @Override

@@ -132,6 +132,30 @@ final class StatementRenamer {
         return MessageFramer.CONSUME;
     }
 
+    /**
+     * A sharded pool's Parse whose sharding key is a parameter: the shard is known at Bind, so
+     * PgFleet answers ParseComplete itself and the statement is parsed on the shard's connection
+     * just before its Bind (as for a statement that connection has not seen). An error in its SQL
+     * then comes at the Bind, before Sync, where drivers read it as the batch's error.
+     */
+    void parseWithoutServer(ByteBuf buf, int offset, int length) {
+        session.counters.clientParses++;
+        if (ExtendedMessages.firstNameEmpty(buf, offset)) {
+            PreparedStatements.Unnamed u = unnamed;
+            if (u == null || !u.sameMessage(buf, offset, length)) {
+                byte[] message = new byte[length];
+                buf.getBytes(offset, message);
+                unnamed = new PreparedStatements.Unnamed(message,
+                    session.settings.sessionEffects(buf, session.keyword, session.keywordEnd));
+            }
+        } else {
+            ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
+            statements.put(parse.name(), session.routing.statements.statement(parse.query(), parse.parameterTypes()));
+        }
+        session.writeClient(ExtendedMessages.parseComplete());
+        session.clientNeedsFlush = true;
+    }
+
     int onBind(ByteBuf buf, int offset, int length) {
         ServerConnection server = session.server;
         server.extendedSent();
