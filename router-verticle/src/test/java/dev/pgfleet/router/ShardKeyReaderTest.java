@@ -36,9 +36,13 @@ class ShardKeyReaderTest {
         if (table.equals("accounts")) {
             return "keys_app".equals(schema) ? "acct" : null;
         }
-        return Map.of("users", "id", "orders", "user_id", "Users", "id", "regions", "code", "items", "uid")
-                .get(table);
+        return Holder.KEYS.get(table);
     };
+
+    private static final class Holder {
+        static final Map<String, String> KEYS = Map.of("users", "id", "orders", "user_id", "Users", "id",
+                "regions", "code", "items", "uid");
+    }
 
     /**
      * A statement and what it must give: {@code KIND [table.column] [keys]}, keys as {@code $n} or
@@ -335,6 +339,49 @@ class ShardKeyReaderTest {
     void atLeastEightyCases() {
         assertTrue(cases().size() >= 80, "cases: " + cases().size());
         assertTrue(cases().stream().filter(Case::real).count() >= 30);
+    }
+
+    /**
+     * Client SQL can be anything: every prefix of every test statement, and each with one character
+     * dropped, is read without an exception (truncated SQL gives some kind, never a crash).
+     */
+    @Test
+    void truncatedAndDamagedSqlNeverThrows() {
+        List<String> all = new ArrayList<>();
+        cases().forEach(c -> all.add(c.sql()));
+        all.addAll(copySql());
+        int read = 0;
+        for (String sql : all) {
+            for (int n = 0; n <= sql.length(); n++) {
+                String prefix = sql.substring(0, n);
+                assertNotNull(ShardKeyReader.read(prefix, TABLES), prefix);
+                String dropped = sql.substring(0, n) + (n + 1 <= sql.length() ? sql.substring(n + 1) : "");
+                assertNotNull(ShardKeyReader.read(dropped, TABLES), dropped);
+                read += 2;
+            }
+        }
+        assertTrue(read > 10_000);
+    }
+
+    /** Random sequences of SQL words, names, constants and punctuation: read without an exception. */
+    @Test
+    void randomTokenSoupNeverThrows() {
+        String[] alphabet = {"SELECT", "INSERT", "INTO", "UPDATE", "DELETE", "COPY", "WITH", "AS", "FROM", "WHERE",
+            "JOIN", "ON", "USING", "AND", "OR", "NOT", "IN", "BETWEEN", "CASE", "END", "VALUES", "SET", "RETURNING",
+            "UNION", "DISTINCT", "CAST", "STDIN", "STDOUT", "CSV", "HEADER", "DELIMITER", "ONLY", "LATERAL", "DO",
+            "CONFLICT", "EXPLAIN", "PREPARE", "DECLARE", "CURSOR", "FOR", "TABLE", "users", "u", "orders", "id",
+            "user_id", "\"Users\"", "keys_app", ".", ",", "(", ")", "(", ")", ";", "=", "=-", "::", "-", "*",
+            "bigint", "varchar", "42", "'x'", "E'\\n'", "$1", "$$a$$", "U&'\\0061'"};
+        java.util.SplittableRandom random = new java.util.SplittableRandom(13);
+        for (int n = 0; n < 20_000; n++) {
+            StringBuilder sql = new StringBuilder();
+            int length = 1 + random.nextInt(24);
+            for (int k = 0; k < length; k++) {
+                sql.append(alphabet[random.nextInt(alphabet.length)]).append(' ');
+            }
+            String text = sql.toString();
+            assertNotNull(ShardKeyReader.read(text, TABLES), text);
+        }
     }
 
     // -- INSERT rows and their offsets ----------------------------------------------------------------
