@@ -15,8 +15,8 @@ import java.util.List;
  * precedence decides the shape: OR binds loosest, then AND, then NOT, then {@code =} and IN
  * (section 4.1.6 of the manual). So a condition limits the key when it is
  * <ul>
- *   <li>{@code key = v}, {@code v = key} or {@code key IN (v, ...)}, nothing else in it, {@code v}
- *       a constant or parameter ({@link KeyConstants});</li>
+ *   <li>{@code key = v}, {@code v = key}, {@code key IN (v, ...)} or {@code key = ANY (ARRAY[v, ...])},
+ *       nothing else in it, {@code v} a constant or parameter ({@link KeyConstants});</li>
  *   <li>an AND chain one of whose terms limits it (the first such term gives the keys);</li>
  *   <li>an OR each of whose branches limits the same table's key (the keys of all branches);</li>
  *   <li>any of these in parentheses.</li>
@@ -114,7 +114,7 @@ final class WhereKeys {
         return at;
     }
 
-    /** {@code key = v}, {@code v = key}, {@code key IN (v, ...)} filling {@code [s, e)} exactly. */
+    /** {@code key = v}, {@code v = key}, {@code key IN (v, ...)}, {@code key = ANY (ARRAY[...])} filling {@code [s, e)} exactly. */
     private Found comparison(int s, int e) {
         int level = t.open[s];
         int eq = -1;
@@ -141,6 +141,10 @@ final class WhereKeys {
                 if (v != null) {
                     return new Found(r, List.of(v));
                 }
+                List<KeyValue> any = minus || plus ? null : anyArray(eq + 1, e);
+                if (any != null) {
+                    return new Found(r, any);
+                }
             }
             if (!minus && !plus) {
                 r = keyColumn(eq + 1, e);
@@ -157,21 +161,37 @@ final class WhereKeys {
             if (r == null) {
                 return null;
             }
-            List<KeyValue> keys = new ArrayList<>();
-            int from = in + 2;
-            for (int k = in + 2; k <= e - 1; k++) {
-                if (k == e - 1 || (t.open[k] == in + 1 && t.is(k, COMMA))) {
-                    KeyValue v = KeyConstants.value(t, from, k, false);
-                    if (v == null) {
-                        return null;
-                    }
-                    keys.add(v);
-                    from = k + 1;
-                }
-            }
-            return new Found(r, keys);
+            List<KeyValue> keys = values(in + 2, e - 1, in + 1);
+            return keys == null ? null : new Found(r, keys);
         }
         return null;
+    }
+
+    /** {@code ANY (ARRAY[v, ...])} (or SOME) filling {@code [s, e)}: the values, or null. */
+    private List<KeyValue> anyArray(int s, int e) {
+        if (!t.is(s, WORD) || !(t.name(s).equals("any") || t.name(s).equals("some")) || !t.is(s + 1, LPAREN)
+                || t.partner[s + 1] != e - 1 || !t.is(s + 2, WORD) || !t.name(s + 2).equals("array")
+                || !t.isOp(s + 3, "[") || !t.isOp(e - 2, "]") || e - 2 <= s + 4) {
+            return null;
+        }
+        return values(s + 4, e - 2, s + 1);
+    }
+
+    /** The comma-separated values {@code [s, e)} directly inside the parenthesis at {@code open}, or null. */
+    private List<KeyValue> values(int s, int e, int open) {
+        List<KeyValue> keys = new ArrayList<>();
+        int from = s;
+        for (int k = s; k <= e; k++) {
+            if (k == e || (t.open[k] == open && t.is(k, COMMA))) {
+                KeyValue v = KeyConstants.value(t, from, k, false);
+                if (v == null) {
+                    return null;
+                }
+                keys.add(v);
+                from = k + 1;
+            }
+        }
+        return keys;
     }
 
     /**
