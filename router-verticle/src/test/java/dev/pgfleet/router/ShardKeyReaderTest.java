@@ -104,6 +104,12 @@ class ShardKeyReaderTest {
                 real("SELECT * FROM regions WHERE code = 'eu'::character varying", "KEYED regions.code [eu]"),
                 real("SELECT * FROM items WHERE uid = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid",
                         "KEYED items.uid [a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11]"),
+                real("SELECT * FROM items WHERE uid = uuid 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+                        "KEYED items.uid [a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11]"),
+                real("SELECT * FROM users WHERE id = bigint '42'", "KEYED users.id [42]"),
+                real("SELECT * FROM users WHERE id = int8 '42'::int8", "KEYED users.id [42]"),
+                real("SELECT * FROM users WHERE id = numeric '42'", "KEYLESS users.id"),
+                real("SELECT * FROM regions WHERE code = varchar 'eu'", "KEYED regions.code [eu]"),
                 // IN lists and OR of keys
                 real("SELECT * FROM users WHERE id IN (1, 2, 3)", "KEYED users.id [1, 2, 3]"),
                 real("SELECT * FROM users WHERE id IN ($1, $2)", "KEYED users.id [$1, $2]"),
