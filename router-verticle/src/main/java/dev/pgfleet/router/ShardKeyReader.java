@@ -20,9 +20,10 @@ import java.util.List;
  * <p>A key decides the shard only when the statement can touch no row with another key:
  * <ul>
  *   <li>SELECT, UPDATE, DELETE: {@code key = c}, {@code c = key}, {@code key IN (c, ...)} with
- *       {@code c} a constant or {@code $n}, in the top-level AND chain of the statement's own WHERE
- *       (parentheses around it allowed), or an OR whose every branch limits the key so (several keys).
- *       Under NOT, in a subquery, or in an OR with another branch, a key decides nothing.</li>
+ *       {@code c} a constant or {@code $n} ({@link KeyConstants}), in the top-level AND chain of the
+ *       statement's own WHERE (parentheses around it allowed), or an OR whose every branch limits the
+ *       key so (several keys); see {@link WhereKeys}. Under NOT, in a subquery, or in an OR with
+ *       another branch, a key decides nothing.</li>
  *   <li>The key column is {@code key}, {@code table.key}, {@code alias.key} or
  *       {@code schema.table.key} of a sharded table of the statement's own FROM (joins included: the
  *       tables of one FROM are promised to be co-located, as PgDog has it; so are tables that only a
@@ -33,6 +34,9 @@ import java.util.List;
  *   <li>COPY: see {@link CopyReader}.</li>
  *   <li>Statements without tables (SET, BEGIN, SHOW, {@code SELECT 1}) are UNSHARDED; other
  *       statements naming a sharded table (DDL, TRUNCATE, MERGE, LOCK) are KEYLESS.</li>
+ *   <li>Several statements in one string: any KEYLESS one makes the string KEYLESS, the keys of all
+ *       are listed; KEYED statements beside a statement on an unsharded table (which lives on the
+ *       default shard) are KEYLESS too, since no one shard holds both.</li>
  * </ul>
  * One lexer pass per statement ({@link StatementTokens}), no regular expressions.
  */
