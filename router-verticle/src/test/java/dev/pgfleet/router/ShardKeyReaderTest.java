@@ -438,6 +438,29 @@ class ShardKeyReaderTest {
     }
 
     @Test
+    void insertRowOffsetsAcrossCommentsLinesAndPrepare() {
+        String sql = "PREPARE ins (bigint) AS\nINSERT INTO users (id)\n  VALUES ($1), -- first\n /* second */ (-2);";
+        StatementKeys k = ShardKeyReader.read(sql, TABLES);
+        assertEquals(Kind.KEYED, k.kind());
+        assertEquals(List.of(new KeyValue.Param(1), new KeyValue.Constant("-2")), k.keys());
+        assertEquals("($1)", sql.substring(k.rows().get(0).start(), k.rows().get(0).end()));
+        assertEquals("(-2)", sql.substring(k.rows().get(1).start(), k.rows().get(1).end()));
+        assertEquals(";", sql.substring(k.valuesEnd()));
+        assertEquals("PREPARE ins (bigint) AS\nINSERT INTO users (id)\n  VALUES ", sql.substring(0, k.valuesStart()));
+    }
+
+    @Test
+    void resultsAreImmutable() {
+        StatementKeys k = ShardKeyReader.read("INSERT INTO users (id) VALUES (1), (2)", TABLES);
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> k.keys().add(new KeyValue.Param(3)));
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> k.rows().clear());
+        CopyStatement copy = ShardKeyReader.read("COPY users (id) FROM STDIN", TABLES).copy();
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> copy.columns().add("x"));
+    }
+
+    @Test
     void rowsAreKeptOnlyForInsertOfOneStatement() {
         assertTrue(ShardKeyReader.read("SELECT * FROM users WHERE id = 1", TABLES).rows().isEmpty());
         StatementKeys two = ShardKeyReader.read("INSERT INTO users (id) VALUES (1); INSERT INTO users (id) VALUES (2)",
