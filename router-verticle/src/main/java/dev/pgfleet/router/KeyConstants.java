@@ -17,8 +17,8 @@ import java.util.Set;
 
 /**
  * Reads a key value written in SQL: a constant or a parameter, possibly in parentheses, with a
- * leading sign on a number, and with casts ({@code ::bigint}, {@code CAST(... AS text)}) to a type a
- * sharding key can have. The value is what the type's text input function would see: the
+ * leading sign on a number, and with casts ({@code ::bigint}, {@code CAST(... AS text)},
+ * {@code uuid '...'}) to a type a sharding key can have. The value is what the type's text input function would see: the
  * content of {@code '...'} with {@code ''} undone, {@code E'...'} and {@code U&'...'} with their
  * escapes resolved (section 4.1.2 of the PostgreSQL manual), {@code $$...$$} as written.
  *
@@ -92,6 +92,19 @@ final class KeyConstants {
                     break;
                 }
                 case WORD: {
+                    if (t.is(i + 1, STRING) && t.word[i] != KeyReaderWords.CAST) {
+                        // type 'string' (section 4.2.9): bigint '42', uuid '...'
+                        if (type(t, i, i + 1) != i + 1 || t.prefix[i + 1] == 'U') {
+                            return null;
+                        }
+                        String text = string(t, i + 1);
+                        if (text == null || t.is(i + 2, STRING)) {
+                            return null;
+                        }
+                        v = new KeyValue.Constant(text);
+                        i += 2;
+                        break;
+                    }
                     if (t.word[i] != KeyReaderWords.CAST || !t.is(i + 1, LPAREN)) {
                         return null;
                     }

@@ -4,8 +4,6 @@ import static dev.pgfleet.router.SqlLexer.COMMA;
 import static dev.pgfleet.router.SqlLexer.EOF;
 import static dev.pgfleet.router.SqlLexer.ERROR;
 import static dev.pgfleet.router.SqlLexer.LPAREN;
-import static dev.pgfleet.router.SqlLexer.NUMBER;
-import static dev.pgfleet.router.SqlLexer.OP;
 import static dev.pgfleet.router.SqlLexer.SEMI;
 import static dev.pgfleet.router.SqlLexer.WORD;
 
@@ -22,9 +20,10 @@ import java.util.List;
  * <p>A key decides the shard only when the statement can touch no row with another key:
  * <ul>
  *   <li>SELECT, UPDATE, DELETE: {@code key = c}, {@code c = key}, {@code key IN (c, ...)} with
- *       {@code c} a constant or {@code $n}, in the top-level AND chain of the statement's own WHERE
- *       (parentheses around it allowed), or an OR whose every branch limits the key so (several keys).
- *       Under NOT, in a subquery, or in an OR with another branch, a key decides nothing.</li>
+ *       {@code c} a constant or {@code $n} ({@link KeyConstants}), in the top-level AND chain of the
+ *       statement's own WHERE (parentheses around it allowed), or an OR whose every branch limits the
+ *       key so (several keys); see {@link WhereKeys}. Under NOT, in a subquery, or in an OR with
+ *       another branch, a key decides nothing.</li>
  *   <li>The key column is {@code key}, {@code table.key}, {@code alias.key} or
  *       {@code schema.table.key} of a sharded table of the statement's own FROM (joins included: the
  *       tables of one FROM are promised to be co-located, as PgDog has it; so are tables that only a
@@ -35,6 +34,9 @@ import java.util.List;
  *   <li>COPY: see {@link CopyReader}.</li>
  *   <li>Statements without tables (SET, BEGIN, SHOW, {@code SELECT 1}) are UNSHARDED; other
  *       statements naming a sharded table (DDL, TRUNCATE, MERGE, LOCK) are KEYLESS.</li>
+ *   <li>Several statements in one string: any KEYLESS one makes the string KEYLESS, the keys of all
+ *       are listed; KEYED statements beside a statement on an unsharded table (which lives on the
+ *       default shard) are KEYLESS too, since no one shard holds both.</li>
  * </ul>
  * One lexer pass per statement ({@link StatementTokens}), no regular expressions.
  */
@@ -47,10 +49,6 @@ public final class ShardKeyReader {
          * @param table the table name as PostgreSQL sees it (unquoted names lower-cased, quoted ones as written)
          */
         String keyColumn(String schemaOrNull, String table);
-    }
-
-    /** A key constraint found in a WHERE clause: the table whose key it limits and the values. */
-    private record Found(TableRefs.Ref ref, List<KeyValue> keys) {
     }
 
     private final StatementTokens t;
@@ -575,7 +573,7 @@ public final class ShardKeyReader {
         if (innerWrite != null) {
             return dataModifyingWith(innerWrite);
         }
-        Found f = where >= 0 ? constrain(where + 1, whereEnd) : null;
+        WhereKeys.Found f = where >= 0 ? new WhereKeys(t, refs).constrain(where + 1, whereEnd) : null;
         if (f != null) {
             return new StatementKeys(Kind.KEYED, null, f.ref().display(), f.ref().keyColumn(), f.keys(), List.of(),
                     -1, -1, null, false);
@@ -585,179 +583,5 @@ public final class ShardKeyReader {
                     + "a key decides in the statement's own WHERE", table, key);
         }
         return StatementKeys.keyless("no sharding key " + table + "." + key + " in WHERE", table, key);
-    }
-
-    /** The key values the condition {@code [s, e)} limits the rows to, or null. */
-    private Found constrain(int s, int e) {
-        while (t.wrapped(s, e)) {
-            s++;
-            e--;
-        }
-        if (s >= e) {
-            return null;
-        }
-        List<Integer> ors = split(s, e, KeyReaderWords.OR);
-        if (!ors.isEmpty()) {
-            TableRefs.Ref ref = null;
-            List<KeyValue> keys = new ArrayList<>();
-            int from = s;
-            ors.add(e);
-            for (int at : ors) {
-                Found f = constrain(from, at);
-                if (f == null || (ref != null && f.ref() != ref)) {
-                    return null;
-                }
-                ref = f.ref();
-                keys.addAll(f.keys());
-                from = at + 1;
-            }
-            return new Found(ref, keys);
-        }
-        List<Integer> ands = split(s, e, KeyReaderWords.AND);
-        if (!ands.isEmpty()) {
-            int from = s;
-            ands.add(e);
-            for (int at : ands) {
-                Found f = constrain(from, at);
-                if (f != null) {
-                    return f;
-                }
-                from = at + 1;
-            }
-            return null;
-        }
-        if (t.isWord(s, KeyReaderWords.NOT)) {
-            return null;
-        }
-        return comparison(s, e);
-    }
-
-    /**
-     * The top-level {@code AND} or {@code OR} tokens of {@code [s, e)}: not inside CASE ... END, and
-     * for AND not the one of {@code BETWEEN x AND y}.
-     */
-    private List<Integer> split(int s, int e, int w) {
-        List<Integer> at = new ArrayList<>();
-        int level = t.open[s];
-        int cases = 0;
-        int betweens = 0;
-        for (int k = s; k < e; k++) {
-            if (t.open[k] != level || t.type[k] != WORD) {
-                continue;
-            }
-            int word = t.word[k];
-            if (word == KeyReaderWords.CASE) {
-                cases++;
-            } else if (word == KeyReaderWords.END && cases > 0) {
-                cases--;
-            } else if (cases == 0) {
-                if (word == KeyReaderWords.BETWEEN) {
-                    betweens++;
-                } else if (word == KeyReaderWords.AND && betweens > 0) {
-                    betweens--;
-                } else if (word == w) {
-                    at.add(k);
-                }
-            }
-        }
-        return at;
-    }
-
-    /** {@code key = v}, {@code v = key}, {@code key IN (v, ...)} filling {@code [s, e)} exactly. */
-    private Found comparison(int s, int e) {
-        int level = t.open[s];
-        int eq = -1;
-        int equalities = 0;
-        int in = -1;
-        for (int k = s; k < e; k++) {
-            if (t.open[k] != level) {
-                continue;
-            }
-            if (t.type[k] == OP && t.sql.charAt(t.start[k]) == '=' && (t.isOp(k, "=") || t.isOp(k, "=-")
-                    || t.isOp(k, "=+"))) {
-                eq = k;
-                equalities++;
-            } else if (in < 0 && t.isWord(k, KeyReaderWords.IN)) {
-                in = k;
-            }
-        }
-        if (equalities == 1) {
-            boolean minus = t.isOp(eq, "=-");
-            boolean plus = t.isOp(eq, "=+");
-            TableRefs.Ref r = keyColumn(s, eq);
-            if (r != null && (!plus || t.is(eq + 1, NUMBER))) {
-                KeyValue v = KeyConstants.value(t, eq + 1, e, minus);
-                if (v != null) {
-                    return new Found(r, List.of(v));
-                }
-            }
-            if (!minus && !plus) {
-                r = keyColumn(eq + 1, e);
-                KeyValue v = r == null ? null : KeyConstants.value(t, s, eq, false);
-                if (v != null) {
-                    return new Found(r, List.of(v));
-                }
-            }
-            return null;
-        }
-        if (equalities == 0 && in > s && t.is(in + 1, LPAREN) && t.partner[in + 1] == e - 1
-                && !t.queryStart(in + 2)) {
-            TableRefs.Ref r = keyColumn(s, in);
-            if (r == null) {
-                return null;
-            }
-            List<KeyValue> keys = new ArrayList<>();
-            int from = in + 2;
-            for (int k = in + 2; k <= e - 1; k++) {
-                if (k == e - 1 || (t.open[k] == in + 1 && t.is(k, COMMA))) {
-                    KeyValue v = KeyConstants.value(t, from, k, false);
-                    if (v == null) {
-                        return null;
-                    }
-                    keys.add(v);
-                    from = k + 1;
-                }
-            }
-            return new Found(r, keys);
-        }
-        return null;
-    }
-
-    /**
-     * The sharded table of the statement's own FROM whose key column {@code [s, e)} is exactly:
-     * {@code key} (the first such table), {@code t.key} ({@code t} its alias, or its name when it has
-     * none) or {@code schema.t.key}; null otherwise.
-     */
-    private TableRefs.Ref keyColumn(int s, int e) {
-        if (t.nameEnd(s, e) != e) {
-            return null;
-        }
-        int parts = (e - s + 1) / 2;
-        String column = t.name(e - 1);
-        if (parts == 1) {
-            for (TableRefs.Ref r : refs.refs) {
-                if (r.top() && r.sharded() && !r.renamed() && r.keyColumn().equals(column)) {
-                    return r;
-                }
-            }
-            return null;
-        }
-        if (parts > 3) {
-            return null;
-        }
-        String qualifier = t.name(e - 3);
-        String schema = parts == 3 ? t.name(s) : null;
-        for (TableRefs.Ref r : refs.refs) {
-            if (!r.top()) {
-                continue;
-            }
-            boolean named = schema == null
-                    ? (r.alias() != null ? r.alias().equals(qualifier) : r.name().equals(qualifier))
-                    : r.alias() == null && r.name().equals(qualifier) && (r.schema() == null || r.schema().equals(schema));
-            if (named) {
-                return r.sharded() && !r.renamed() && r.keyColumn().equals(column) ? r : null;
-            }
-        }
-        return null;
     }
 }

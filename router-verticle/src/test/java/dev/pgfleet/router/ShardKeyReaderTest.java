@@ -36,9 +36,13 @@ class ShardKeyReaderTest {
         if (table.equals("accounts")) {
             return "keys_app".equals(schema) ? "acct" : null;
         }
-        return Map.of("users", "id", "orders", "user_id", "Users", "id", "regions", "code", "items", "uid")
-                .get(table);
+        return Holder.KEYS.get(table);
     };
+
+    private static final class Holder {
+        static final Map<String, String> KEYS = Map.of("users", "id", "orders", "user_id", "Users", "id",
+                "regions", "code", "items", "uid");
+    }
 
     /**
      * A statement and what it must give: {@code KIND [table.column] [keys]}, keys as {@code $n} or
@@ -80,6 +84,12 @@ class ShardKeyReaderTest {
                 real("SELECT * FROM users WHERE id + 0 = 5", "KEYLESS users.id ~no sharding key"),
                 real("SELECT * FROM users WHERE id <> 1", "KEYLESS users.id ~no sharding key"),
                 real("SELECT * FROM users WHERE id = ANY('{1,2}')", "KEYLESS users.id"),
+                real("SELECT * FROM users WHERE id = ANY (ARRAY[1, $1, '3'::bigint])", "KEYED users.id [1, $1, 3]"),
+                real("SELECT * FROM users WHERE id = some(array[4])", "KEYED users.id [4]"),
+                real("SELECT * FROM users WHERE id = ANY(ARRAY[1, 2]::bigint[])", "KEYLESS users.id"),
+                real("SELECT * FROM users WHERE id = ANY(ARRAY[1, 2 + 1])", "KEYLESS users.id"),
+                real("SELECT * FROM users WHERE id <> ALL(ARRAY[1, 2])", "KEYLESS users.id"),
+                real("SELECT * FROM users WHERE id = ANY($1)", "KEYLESS users.id"),
                 real("SELECT * FROM users WHERE id IS NOT DISTINCT FROM 5", "KEYLESS users.id"),
                 real("SELECT * FROM regions WHERE code = 'it''s'", "KEYED regions.code [it's]"),
                 real("SELECT * FROM regions WHERE code = E'a\\nb\\'c'", "KEYED regions.code [a\nb'c]"),
@@ -94,6 +104,12 @@ class ShardKeyReaderTest {
                 real("SELECT * FROM regions WHERE code = 'eu'::character varying", "KEYED regions.code [eu]"),
                 real("SELECT * FROM items WHERE uid = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid",
                         "KEYED items.uid [a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11]"),
+                real("SELECT * FROM items WHERE uid = uuid 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+                        "KEYED items.uid [a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11]"),
+                real("SELECT * FROM users WHERE id = bigint '42'", "KEYED users.id [42]"),
+                real("SELECT * FROM users WHERE id = int8 '42'::int8", "KEYED users.id [42]"),
+                real("SELECT * FROM users WHERE id = numeric '42'", "KEYLESS users.id"),
+                real("SELECT * FROM regions WHERE code = varchar 'eu'", "KEYED regions.code [eu]"),
                 // IN lists and OR of keys
                 real("SELECT * FROM users WHERE id IN (1, 2, 3)", "KEYED users.id [1, 2, 3]"),
                 real("SELECT * FROM users WHERE id IN ($1, $2)", "KEYED users.id [$1, $2]"),
@@ -337,6 +353,49 @@ class ShardKeyReaderTest {
         assertTrue(cases().stream().filter(Case::real).count() >= 30);
     }
 
+    /**
+     * Client SQL can be anything: every prefix of every test statement, and each with one character
+     * dropped, is read without an exception (truncated SQL gives some kind, never a crash).
+     */
+    @Test
+    void truncatedAndDamagedSqlNeverThrows() {
+        List<String> all = new ArrayList<>();
+        cases().forEach(c -> all.add(c.sql()));
+        all.addAll(copySql());
+        int read = 0;
+        for (String sql : all) {
+            for (int n = 0; n <= sql.length(); n++) {
+                String prefix = sql.substring(0, n);
+                assertNotNull(ShardKeyReader.read(prefix, TABLES), prefix);
+                String dropped = sql.substring(0, n) + (n + 1 <= sql.length() ? sql.substring(n + 1) : "");
+                assertNotNull(ShardKeyReader.read(dropped, TABLES), dropped);
+                read += 2;
+            }
+        }
+        assertTrue(read > 10_000);
+    }
+
+    /** Random sequences of SQL words, names, constants and punctuation: read without an exception. */
+    @Test
+    void randomTokenSoupNeverThrows() {
+        String[] alphabet = {"SELECT", "INSERT", "INTO", "UPDATE", "DELETE", "COPY", "WITH", "AS", "FROM", "WHERE",
+            "JOIN", "ON", "USING", "AND", "OR", "NOT", "IN", "BETWEEN", "CASE", "END", "VALUES", "SET", "RETURNING",
+            "UNION", "DISTINCT", "CAST", "STDIN", "STDOUT", "CSV", "HEADER", "DELIMITER", "ONLY", "LATERAL", "DO",
+            "CONFLICT", "EXPLAIN", "PREPARE", "DECLARE", "CURSOR", "FOR", "TABLE", "users", "u", "orders", "id",
+            "user_id", "\"Users\"", "keys_app", ".", ",", "(", ")", "(", ")", ";", "=", "=-", "::", "-", "*",
+            "bigint", "varchar", "42", "'x'", "E'\\n'", "$1", "$$a$$", "U&'\\0061'"};
+        java.util.SplittableRandom random = new java.util.SplittableRandom(13);
+        for (int n = 0; n < 20_000; n++) {
+            StringBuilder sql = new StringBuilder();
+            int length = 1 + random.nextInt(24);
+            for (int k = 0; k < length; k++) {
+                sql.append(alphabet[random.nextInt(alphabet.length)]).append(' ');
+            }
+            String text = sql.toString();
+            assertNotNull(ShardKeyReader.read(text, TABLES), text);
+        }
+    }
+
     // -- INSERT rows and their offsets ----------------------------------------------------------------
 
     @Test
@@ -376,6 +435,29 @@ class ShardKeyReaderTest {
         assertNull(k.rows().get(1).key());
         assertEquals("(7, 'x'), (DEFAULT, 'y')", sql.substring(k.valuesStart(), k.valuesEnd()));
         assertEquals(List.of(new KeyValue.Constant("7")), k.keys());
+    }
+
+    @Test
+    void insertRowOffsetsAcrossCommentsLinesAndPrepare() {
+        String sql = "PREPARE ins (bigint) AS\nINSERT INTO users (id)\n  VALUES ($1), -- first\n /* second */ (-2);";
+        StatementKeys k = ShardKeyReader.read(sql, TABLES);
+        assertEquals(Kind.KEYED, k.kind());
+        assertEquals(List.of(new KeyValue.Param(1), new KeyValue.Constant("-2")), k.keys());
+        assertEquals("($1)", sql.substring(k.rows().get(0).start(), k.rows().get(0).end()));
+        assertEquals("(-2)", sql.substring(k.rows().get(1).start(), k.rows().get(1).end()));
+        assertEquals(";", sql.substring(k.valuesEnd()));
+        assertEquals("PREPARE ins (bigint) AS\nINSERT INTO users (id)\n  VALUES ", sql.substring(0, k.valuesStart()));
+    }
+
+    @Test
+    void resultsAreImmutable() {
+        StatementKeys k = ShardKeyReader.read("INSERT INTO users (id) VALUES (1), (2)", TABLES);
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> k.keys().add(new KeyValue.Param(3)));
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> k.rows().clear());
+        CopyStatement copy = ShardKeyReader.read("COPY users (id) FROM STDIN", TABLES).copy();
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> copy.columns().add("x"));
     }
 
     @Test
