@@ -74,10 +74,28 @@ class DemoTest {
             // changes (without the demo's rewrite every pool and the port would differ).
             AdminReply reload = Futures.await(demo.node().reload(), Duration.ofSeconds(30), "RELOAD");
             assertEquals("RELOAD: no change", reload.message(), reload.toString());
-            // The sharded pool answers too (shard 0 for now: routing arrives with the router).
-            try (Connection c = connect(port, "sharded"); Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT count(*) FROM users")) {
-                assertTrue(rs.next());
+            // The sharded pool routes by key: user 7 is on the shard PostgreSQL's hash puts it on,
+            // SET SHARD reads one shard, and a keyless query is refused rather than answered from one shard.
+            try (Connection c = connect(port, "sharded"); Statement st = c.createStatement()) {
+                try (ResultSet rs = st.executeQuery("SELECT email, inet_server_port() FROM users WHERE id = 7")) {
+                    assertTrue(rs.next());
+                    assertEquals("user7@example.com", rs.getString(1));
+                    int shardOf7;
+                    try (Connection d = servers.get(2).connect(DemoSchema.DATABASE, DemoSchema.USER, DemoSchema.PASSWORD);
+                         ResultSet r2 = d.createStatement().executeQuery("SELECT count(*) FROM users WHERE id = 7")) {
+                        r2.next();
+                        shardOf7 = r2.getInt(1) == 1 ? 2 : 3;
+                    }
+                    assertEquals(servers.get(shardOf7).port(), rs.getInt(2));
+                }
+                java.sql.SQLException keyless = assertThrows(java.sql.SQLException.class,
+                    () -> st.executeQuery("SELECT count(*) FROM users"));
+                assertEquals("0A000", keyless.getSQLState());
+                st.execute("SET SHARD TO '1'");
+                try (ResultSet rs = st.executeQuery("SELECT count(*), inet_server_port() FROM users")) {
+                    assertTrue(rs.next());
+                    assertEquals(servers.get(3).port(), rs.getInt(2));
+                }
             }
             // The banner says how to open the admin console, and that login works.
             String banner = DemoBanner.text(demo);
