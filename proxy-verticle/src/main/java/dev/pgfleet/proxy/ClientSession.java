@@ -325,14 +325,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
                 // with the right settings is at once): the message waits in the framer.
                 return discardToSync ? discardUntilSync(type, buf, offset, length) : MessageFramer.STOP;
             }
-            if (sharded && routeChoice.deferredStatus() != PgProtocol.TX_IDLE) {
-                return beginDeferred();
-            }
-        } else if (sharded && (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST
-            || type == PgProtocol.BIND_REQUEST)) {
-            int refused = routeChoice.checkInTransaction(type, buf, offset, length);
-            if (refused != -1) {
-                return refused;
+        } else if (sharded) {
+            int shardChecked = shardedInTransaction(type, buf, offset, length);
+            if (shardChecked != -1) {
+                return shardChecked;
             }
         }
         if (server.awaitingReady() && runtime.shuttingDown()) {
@@ -489,6 +485,21 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             resumeReading();
         });
         return true;
+    }
+
+    /**
+     * A sharded pool's message with a server connection linked: the deferred BEGIN goes first
+     * (the connection was just taken for this message, at once or after a wait), and a statement
+     * is checked against the transaction's shard. -1: go on.
+     */
+    private int shardedInTransaction(byte type, ByteBuf buf, int offset, int length) {
+        if (routeChoice.deferredStatus() != PgProtocol.TX_IDLE) {
+            return beginDeferred();
+        }
+        if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST || type == PgProtocol.BIND_REQUEST) {
+            return routeChoice.checkInTransaction(type, buf, offset, length);
+        }
+        return -1;
     }
 
     /**

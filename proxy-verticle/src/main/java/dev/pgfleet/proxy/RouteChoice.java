@@ -78,6 +78,9 @@ final class RouteChoice {
         return shardRouting(selectedShard);
     }
 
+    /** Whether shardFor's last answer came from the client's choice (a hint, SET SHARD) rather than a key. */
+    private boolean explicitChoice;
+
     /** shardFor's answer when the message was answered (an error, a deferred BEGIN) or taken by a binding. */
     private static final int HANDLED = -1;
     /** shardFor's answer for a Parse whose key is a parameter: answered here, the shard is chosen at Bind. */
@@ -85,6 +88,8 @@ final class RouteChoice {
 
     /** The shard of the transaction the session's server connection serves (sharded pools). */
     private int currentShard;
+    /** That shard was chosen by the client (a hint, SET SHARD): its statements are not checked against keys. */
+    private boolean currentShardExplicit;
     /**
      * A BEGIN (its SQL) that PgFleet answered without a server on a sharded pool: the shard is
      * not known until the transaction's first keyed statement, where it is sent first.
@@ -125,6 +130,7 @@ final class RouteChoice {
                 return null;
             }
             currentShard = shard;
+            currentShardExplicit = explicitChoice;
             route = shardRouting(shard).view;
         }
         return route.splitting || roleOverride != null ? route.pick(routeFor(type, buf, offset, length),
@@ -136,15 +142,11 @@ final class RouteChoice {
         if (type != PgProtocol.BIND_REQUEST) {
             return sqlOf(type, buf, offset, length);
         }
-        if (ExtendedMessages.firstNameEmpty(buf, offset) && ExtendedMessages.bindStatement(buf, offset, length).isEmpty()) {
+        if (ExtendedMessages.bindStatement(buf, offset, length).isEmpty()) {
             PreparedStatements.Unnamed u = session.statements.unnamed();
             return u != null ? u.query() : null;
         }
         PreparedStatements.Statement st = session.statements.boundStatement(buf, offset, length);
-        if (st == null && ExtendedMessages.bindStatement(buf, offset, length).isEmpty()) {
-            PreparedStatements.Unnamed u = session.statements.unnamed();
-            return u != null ? u.query() : null;
-        }
         return st != null ? st.query() : null;
     }
 
@@ -158,6 +160,7 @@ final class RouteChoice {
      * several shards, {@link #AT_BIND} for a Parse whose key is a parameter.
      */
     private int shardFor(byte type, ByteBuf buf, int offset, int length) {
+        explicitChoice = true;
         CharSequence sql = statementSql(type, buf, offset, length);
         Classification c = null;
         if (sql != null) {
@@ -183,6 +186,7 @@ final class RouteChoice {
         if (selectedShard >= 0) {
             return selectedShard;
         }
+        explicitChoice = false;
         PoolSharding sharding = session.routing.sharding;
         if (sharding == null || sql == null) {
             return defaultShard(sharding);
@@ -441,7 +445,7 @@ final class RouteChoice {
      */
     int checkInTransaction(byte type, ByteBuf buf, int offset, int length) {
         PoolSharding sharding = session.routing.sharding;
-        if (sharding == null || !sharding.hasTables() || selectedShard >= 0) {
+        if (sharding == null || !sharding.hasTables() || currentShardExplicit) {
             return -1;
         }
         CharSequence sql = statementSql(type, buf, offset, length);
@@ -449,6 +453,16 @@ final class RouteChoice {
             return -1;
         }
         StatementKeys keys = sharding.keys(sql.toString());
+        if (keys.kind() == StatementKeys.Kind.KEYLESS) {
+            // No key (a COPY into a sharded table included): only the default shard may take it.
+            int d = sharding.defaultShard();
+            if (d >= 0 && keys.copy() == null) {
+                return d == currentShard ? -1 : failTransaction(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED,
+                    "the transaction is on shard " + currentShard + " and this statement has no sharding key (its "
+                        + "default_shard is " + d + ")", null, false));
+            }
+            return failTransaction(type, noKey(sharding, keys));
+        }
         if (keys.kind() != StatementKeys.Kind.KEYED || !keys.rows().isEmpty() && type == PgProtocol.PARSE_REQUEST) {
             return -1;
         }

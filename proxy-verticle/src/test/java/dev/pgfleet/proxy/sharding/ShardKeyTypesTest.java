@@ -220,4 +220,48 @@ class ShardKeyTypesTest {
         assertEquals(0, proxy.countOn(0, "users"), "shard 0 keeps no row of the failed COPY");
         assertEquals(1, proxy.countOn(1, "users"), "shard 1 keeps only the row it had");
     }
+
+    @Test
+    void keylessStatementInsideATransactionFailsIt() throws SQLException {
+        try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[1] + ", 'x')");
+            SQLException e = assertThrows(SQLException.class, () -> st.executeQuery("SELECT count(*) FROM users"));
+            assertEquals("0A000", e.getSQLState(), e.getMessage());
+            SQLException aborted = assertThrows(SQLException.class,
+                () -> st.executeQuery("SELECT name FROM users WHERE id = " + keys[1]));
+            assertEquals("25P02", aborted.getSQLState(), "the transaction is aborted, as after any error");
+            c.rollback();
+            assertEquals(0, proxy.countOn(1, "users"));
+        }
+    }
+
+    @Test
+    void deferredBeginWaitsForItsShardsConnection() throws Exception {
+        proxy.close();
+        proxy = ShardedProxy.start(shards, "transaction", "", TABLES, 1);
+        long k1 = keys[1];
+        long k2 = ShardedProxy.anotherKeyOn(shards, 1, k1);
+        try (Connection a = proxy.connect(); Connection b = proxy.connect()) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            try (Statement sa = a.createStatement()) {
+                sa.executeUpdate("INSERT INTO users (id, name) VALUES (" + k1 + ", 'a')");   // holds shard 1's only connection
+            }
+            java.util.concurrent.CompletableFuture<Integer> other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (Statement sb = b.createStatement()) {
+                    return sb.executeUpdate("INSERT INTO users (id, name) VALUES (" + k2 + ", 'b')");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(300);
+            assertTrue(!other.isDone(), "b waits for shard 1's connection");
+            a.commit();
+            assertEquals(1, other.get(20, java.util.concurrent.TimeUnit.SECONDS));
+            b.rollback();   // b's INSERT ran inside its transaction: BEGIN went first, after the wait
+        }
+        assertEquals(1, proxy.countOn(1, "users WHERE id = " + k1));
+        assertEquals(0, proxy.countOn(1, "users WHERE id = " + k2), "b's rolled-back row");
+    }
 }
