@@ -22,15 +22,41 @@ final class PoolSharding {
     /** Longer SQL is read every time (a bulk INSERT is seldom sent twice). */
     private static final int MAX_CACHED_LENGTH = 8 * 1024;
 
+    /** PgCat's regex_search_limit default: the regexes look at this many characters of a query. */
+    private static final int REGEX_SEARCH_LIMIT = 1000;
+
     final ShardingSchema schema;
     final String poolName;
     private final DefaultShard defaultShard;
+    /** PgCat's shard_id_regex and sharding_key_regex (group 1 is the value); null when not set. */
+    private final java.util.regex.Pattern shardIdRegex;
+    private final java.util.regex.Pattern shardingKeyRegex;
     private final ConcurrentHashMap<String, StatementKeys> cache = new ConcurrentHashMap<>();
 
     PoolSharding(PoolConfig pool) {
         this.schema = ShardingSchema.of(pool);
         this.poolName = pool.name();
         this.defaultShard = pool.defaultShard().orElse(null);
+        this.shardIdRegex = pool.shardIdRegex().map(java.util.regex.Pattern::compile).orElse(null);
+        this.shardingKeyRegex = pool.shardingKeyRegex().map(java.util.regex.Pattern::compile).orElse(null);
+    }
+
+    /** What shard_id_regex finds in the first 1000 characters of {@code sql} (group 1), or null. */
+    String shardIdFromRegex(CharSequence sql) {
+        return find(shardIdRegex, sql);
+    }
+
+    /** What sharding_key_regex finds (group 1), or null. */
+    String shardingKeyFromRegex(CharSequence sql) {
+        return find(shardingKeyRegex, sql);
+    }
+
+    private static String find(java.util.regex.Pattern p, CharSequence sql) {
+        if (p == null) {
+            return null;
+        }
+        java.util.regex.Matcher m = p.matcher(sql.length() > REGEX_SEARCH_LIMIT ? sql.subSequence(0, REGEX_SEARCH_LIMIT) : sql);
+        return m.find() ? (m.groupCount() >= 1 ? m.group(1) : m.group()) : null;
     }
 
     /** Whether any table is sharded by a key (else only explicit selection and hints choose a shard). */

@@ -163,10 +163,29 @@ final class RouteChoice {
         explicitChoice = true;
         CharSequence sql = statementSql(type, buf, offset, length);
         Classification c = null;
+        PoolSharding regexes = session.routing.sharding;
         if (sql != null) {
             c = session.runtime.classifier().classify(sql);
             if (pendingBeginFailed) {
                 return abortedTransaction(type, c);
+            }
+            if (regexes != null) {
+                // PgCat's shard_id_regex and sharding_key_regex, when configured, before PgFleet's own comments.
+                String id = regexes.shardIdFromRegex(sql);
+                if (id != null) {
+                    int n = parseShard(id);
+                    return n >= 0 ? n : refuse(type, new PgException(SqlState.INVALID_PARAMETER_VALUE, "shard_id_regex "
+                        + "found shard " + id + ": pool \"" + pool().name() + "\" has shards 0 to " + (shardCount() - 1),
+                        null, false));
+                }
+                String key = regexes.shardingKeyFromRegex(sql);
+                if (key != null) {
+                    try {
+                        return shardOfKey(key);
+                    } catch (PgException e) {
+                        return refuse(type, e);
+                    }
+                }
             }
             if (c.shardHint() >= 0) {
                 if (c.shardHint() < shardCount()) {

@@ -264,4 +264,27 @@ class ShardKeyTypesTest {
         assertEquals(1, proxy.countOn(1, "users WHERE id = " + k1));
         assertEquals(0, proxy.countOn(1, "users WHERE id = " + k2), "b's rolled-back row");
     }
+
+    @Test
+    void pgcatRegexesPickTheShard() throws SQLException {
+        proxy.close();
+        proxy = ShardedProxy.start(shards, "transaction", """
+            shard_id_regex = '/\\* sh: (\\d+) \\*/'
+            sharding_key_regex = '/\\* key: (\\d+) \\*/'
+            """, TABLES, 2);
+        try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+            for (int s = 0; s < shards.size(); s++) {
+                try (ResultSet rs = st.executeQuery("/* sh: " + s + " */ SELECT count(*), inet_server_port() FROM users")) {
+                    rs.next();
+                    assertEquals(proxy.shardPort(s), rs.getInt(2), "shard_id_regex " + s);
+                }
+                try (ResultSet rs = st.executeQuery("/* key: " + keys[s] + " */ SELECT count(*), inet_server_port() FROM users")) {
+                    rs.next();
+                    assertEquals(proxy.shardPort(s), rs.getInt(2), "sharding_key_regex " + keys[s]);
+                }
+            }
+            SQLException e = assertThrows(SQLException.class, () -> st.executeQuery("/* sh: 9 */ SELECT 1"));
+            assertEquals("22023", e.getSQLState());
+        }
+    }
 }
