@@ -125,6 +125,14 @@ class CopyRowReaderTest {
         assertEquals("end-of-copy marker is not alone on its line", errorEverySplit(Options.text(), 0, "1\nx\\.\n"));
         assertEquals("end-of-copy marker is not alone on its line", errorEverySplit(Options.text(), 0, "1\n\\.x\n"));
         assertEquals("end-of-copy marker is not alone on its line", errorEverySplit(Options.text(), 0, "1\n\\."));
+        assertEquals("end-of-copy marker is not alone on its line", errorEverySplit(Options.text(), 0, "1\r\n\\.\rx"));
+        // a line end of another style right after the period
+        assertEquals("end-of-copy marker does not match previous newline style", errorEverySplit(Options.text(), 0, "1\n\\.\r\n"));
+        assertEquals("end-of-copy marker does not match previous newline style", errorEverySplit(Options.text(), 0, "1\r\n\\.\n"));
+        assertEquals("end-of-copy marker does not match previous newline style", errorEverySplit(Options.text(), 0, "1\r\n\\.\r\r"));
+        assertEquals("end-of-copy marker does not match previous newline style", errorEverySplit(Options.text(), 0, "1\r\\.\n"));
+        // the first line: any line end will do
+        assertEquals(List.of(), readEverySplit(Options.text(), 0, "\\.\r\n\n\r").rowTexts());
     }
 
     @Test
@@ -210,6 +218,12 @@ class CopyRowReaderTest {
         assertEquals(Arrays.asList("\\.", "\\.x", "a\\.", "\\."), data.keys);
         Read crlf = readEverySplit(Options.csv(), 0, "1\r\n\\.\r\n2\n");
         assertEquals(List.of("1\r\n"), crlf.rowTexts());
+        assertEquals("end-of-copy marker does not match previous newline style", errorEverySplit(Options.csv(), 0, "1\n\\.\r\n"));
+        assertEquals("end-of-copy marker does not match previous newline style", errorEverySplit(Options.csv(), 0, "1\r\\.\n"));
+        assertEquals("end-of-copy marker does not match previous newline style", errorEverySplit(Options.csv(), 0, "1\r\n\\.\r\r"));
+        // csv: \. then \n in \r\n style is data, and the \n a stray newline
+        assertEquals("unquoted newline found in data", errorEverySplit(Options.csv(), 0, "1\r\n\\.\n"));
+        assertEquals("unquoted carriage return found in data", errorEverySplit(Options.csv(), 0, "1\r\n\\.\rx"));
     }
 
     @Test
@@ -552,7 +566,6 @@ class CopyRowReaderTest {
         String[] pieces = csv
                 ? new String[] {"a", "a", "b", ",", "\n", "\r", "\r\n", "\"", "\"", "\"\"", "\\", ".", "\\.", "N"}
                 : new String[] {"a", "a", "b", "\t", "\n", "\r", "\\", "\\", "\\\\", ".", "\\.", "\\N", "N", "x", "4", "1", "n"};
-        String[] lineEnds = {"\n", "\r\n", "\r"};
         SplittableRandom random = new SplittableRandom(trip.name().hashCode());
         int agreed = 0;
         int bothRejected = 0;
@@ -560,37 +573,14 @@ class CopyRowReaderTest {
         int encoding = 0;
         c.setAutoCommit(false);
         try {
-            for (int k = 0; k < FUZZ_INPUTS; k++) {
-                // Mostly well-formed rows (two fields, one line end style) with random bytes inside, sometimes anything.
+            String[] fixed = {"1\n\\.\r\n", "1\r\n\\.\n", "1\r\n\\.\r\r", "1\r\\.\n", "1\r\n\\.\rx", "1\n\\.",
+                "1\n\\.x\n", "\\.\r\n\n\r", "1\r\n\\.\r\n2\n", "1\n\\.\n\"", "1\n\"\\.\"\n", "1\n\\.\\.\n", "\\.\n"};
+            for (int k = 0; k < fixed.length + FUZZ_INPUTS; k++) {
                 StringBuilder sb = new StringBuilder();
-                String eol = lineEnds[random.nextInt(lineEnds.length)];
-                int rowCount = random.nextInt(4);
-                for (int row = 0; row < rowCount; row++) {
-                    for (int field = 0; field < 2; field++) {
-                        if (field == 1) {
-                            sb.append(delimiter);
-                        }
-                        boolean quoted = csv && random.nextInt(3) == 0;
-                        if (quoted) {
-                            sb.append('"');
-                        }
-                        int n = random.nextInt(4);
-                        for (int m = 0; m < n; m++) {
-                            sb.append(pieces[random.nextInt(random.nextInt(5) == 0 ? pieces.length : 3)]);
-                        }
-                        if (quoted) {
-                            sb.append('"');
-                        }
-                    }
-                    if (row < rowCount - 1 || random.nextInt(4) != 0) {
-                        sb.append(random.nextInt(20) == 0 ? lineEnds[random.nextInt(lineEnds.length)] : eol);
-                    }
-                }
-                if (random.nextInt(6) == 0) {
-                    sb.insert(random.nextInt(sb.length() + 1), pieces[random.nextInt(pieces.length)]);
-                }
-                if (random.nextInt(10) == 0) {
-                    sb.insert(random.nextInt(sb.length() + 1), "\\." + eol);
+                if (k < fixed.length) {
+                    sb.append(fixed[k].replace("1", "1" + delimiter + "a"));
+                } else {
+                    randomInput(sb, random, csv, pieces);
                 }
                 byte[] data = bytes(sb.toString());
                 String ours = outcomeKeys(trip.options(), data, randomCuts(random, data.length));
@@ -619,6 +609,41 @@ class CopyRowReaderTest {
                 + ", marker not alone " + markerNotAlone + ", encoding " + encoding;
         System.out.println(counts);
         assertTrue(agreed > FUZZ_INPUTS / 2, counts);
+    }
+
+    /** Mostly well-formed rows (two fields, one line end style) with random pieces inside, sometimes anything. */
+    static void randomInput(StringBuilder sb, SplittableRandom random, boolean csv, String[] pieces) {
+        String delimiter = csv ? "," : "\t";
+        String[] lineEnds = {"\n", "\r\n", "\r"};
+        String eol = lineEnds[random.nextInt(lineEnds.length)];
+        int rowCount = random.nextInt(4);
+        for (int row = 0; row < rowCount; row++) {
+            for (int field = 0; field < 2; field++) {
+                if (field == 1) {
+                    sb.append(delimiter);
+                }
+                boolean quoted = csv && random.nextInt(3) == 0;
+                if (quoted) {
+                    sb.append('"');
+                }
+                int n = random.nextInt(4);
+                for (int m = 0; m < n; m++) {
+                    sb.append(pieces[random.nextInt(random.nextInt(5) == 0 ? pieces.length : 3)]);
+                }
+                if (quoted) {
+                    sb.append('"');
+                }
+            }
+            if (row < rowCount - 1 || random.nextInt(4) != 0) {
+                sb.append(random.nextInt(20) == 0 ? lineEnds[random.nextInt(lineEnds.length)] : eol);
+            }
+        }
+        if (random.nextInt(6) == 0) {
+            sb.insert(random.nextInt(sb.length() + 1), pieces[random.nextInt(pieces.length)]);
+        }
+        if (random.nextInt(10) == 0) {
+            sb.insert(random.nextInt(sb.length() + 1), "\\." + eol);
+        }
     }
 
     static String words(String s, int n) {
