@@ -195,6 +195,8 @@ public final class CopyRowReader implements AutoCloseable {
             fail(e);
             throw e;
         } catch (RuntimeException | Error e) {
+            // a sink that failed: the reader's state is no longer that of the data, so it is done
+            ended = true;
             scanner.release();
             throw e;
         }

@@ -363,6 +363,27 @@ class CopyRowReaderTest {
     }
 
     @Test
+    void aSinkThatThrowsLeavesNothingCarried() throws Exception {
+        Sink failing = new Sink() {
+            @Override
+            public void header(ByteBuf bytes) {
+                bytes.release();
+            }
+
+            @Override
+            public void row(ByteBuf rowBytes, Key key) {
+                rowBytes.release();
+                throw new IllegalStateException("shard gone");
+            }
+        };
+        CopyRowReader reader = new CopyRowReader(Options.text(), 0, failing);
+        feed(reader, "partial");
+        assertThrows(IllegalStateException.class, () -> feed(reader, " row\nnext"));
+        assertThrows(IllegalStateException.class, () -> feed(reader, "1\n"));
+        reader.close();
+    }
+
+    @Test
     void optionsRejectWhatPostgresRejects() {
         assertThrows(IllegalArgumentException.class, () -> Options.text().withDelimiter('\n'));
         assertThrows(IllegalArgumentException.class, () -> Options.text().withDelimiter('a'));
