@@ -221,10 +221,10 @@ final class BinaryRowScanner extends RowScanner {
                     : headerBytes < 15 ? "invalid COPY file header (missing flags)" : "invalid COPY file header (missing length)");
             case EXTENSION -> throw new CopyFormatException("invalid COPY file header (wrong length)");
             case FIELD_COUNT -> {
-                // The end of data without the trailer is accepted by PostgreSQL; a half field count is not a row.
-                if (partialBytes == 0) {
-                    return;
-                }
+                // The end of data without the trailer is accepted by PostgreSQL, and so is one byte of a
+                // field count: CopyGetInt16 reads fewer than two bytes as the end of the data.
+                release();
+                return;
             }
             default -> {
                 // a row cut short

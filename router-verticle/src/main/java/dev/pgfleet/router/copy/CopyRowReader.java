@@ -127,7 +127,10 @@ public final class CopyRowReader implements AutoCloseable {
 
     /** Where the rows go. Called from {@link #feed} and {@link #end}, on the caller's thread. */
     public interface Sink {
-        /** The header: CSV/TEXT HEADER line, or binary signature+flags+extension. Sent once to every shard. */
+        /**
+         * The header: CSV/TEXT HEADER line (terminator included; only with {@code HEADER}), or binary
+         * signature+flags+extension. Sent once to every shard. The sink owns {@code bytes}.
+         */
         void header(ByteBuf bytes);
 
         /**
@@ -192,12 +195,20 @@ public final class CopyRowReader implements AutoCloseable {
             fail(e);
             throw e;
         } catch (RuntimeException | Error e) {
+            // a sink that failed: the reader's state is no longer that of the data, so it is done
+            ended = true;
             scanner.release();
             throw e;
         }
     }
 
-    /** CopyDone: a partial row left is an error; binary trailer (-1) seen or not. */
+    /**
+     * CopyDone: the end of the data. What is left is read as PostgreSQL reads the end of the data:
+     * a last text or csv line without a line end is a row (handed to the sink here); an
+     * unterminated csv quoted field, a {@code \.} without a line end (text) and a partial binary
+     * row or header are errors; the binary trailer (-1) may have been seen or not. Releases the
+     * carry either way.
+     */
     public void end() throws CopyFormatException {
         checkUsable();
         ended = true;

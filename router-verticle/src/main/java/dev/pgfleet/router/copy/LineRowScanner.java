@@ -1,7 +1,6 @@
 package dev.pgfleet.router.copy;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -9,7 +8,7 @@ import java.nio.charset.StandardCharsets;
  * line, where the key field starts and ends ({@code CopyReadAttributesText},
  * {@code CopyReadAttributesCSV}), in one pass over each payload.
  *
- * <p>A {@link ByteProcessor} skips the bytes that mean nothing in the current state (most of them)
+ * <p>{@link StopBytes} skips the bytes that mean nothing in the current state (most of them)
  * and stops at the few that do: in text, the delimiter, backslash, {@code \n} and {@code \r};
  * in csv outside quotes, the delimiter, the quote, {@code \n} and {@code \r}; inside quotes, the
  * quote and the escape. The states that look at a single following byte (after a backslash, after
@@ -53,8 +52,8 @@ final class LineRowScanner extends RowScanner {
     private final byte[] nullString;
     /** Text format with an upper-case hex digit as delimiter: {@code \xA} followed by it reads it as a digit. */
     private final boolean delimiterIsHex;
-    private final ByteProcessor fieldStop;
-    private final ByteProcessor quotedStop;
+    private final StopBytes fieldStop;
+    private final StopBytes quotedStop;
 
     private boolean headerPending;
     private int state = FIELD;
@@ -78,31 +77,9 @@ final class LineRowScanner extends RowScanner {
         nullString = options.nullString().getBytes(StandardCharsets.UTF_8);
         delimiterIsHex = !csv && KeyField.hex(delimiter) >= 0;
         headerPending = options.header();
-        boolean[] stops = new boolean[256];
-        stops['\n'] = true;
-        stops['\r'] = true;
-        stops[delimiter & 0xff] = true;
-        stops[(csv ? quote : '\\') & 0xff] = true;
-        fieldStop = new Stops(stops);
-        boolean[] quoted = new boolean[256];
-        quoted[quote & 0xff] = true;
-        quoted[escape & 0xff] = true;
-        quotedStop = new Stops(quoted);
+        fieldStop = new StopBytes((byte) '\n', (byte) '\r', delimiter, csv ? quote : (byte) '\\');
+        quotedStop = new StopBytes(quote, escape);
         startRow();
-    }
-
-    /** A processor that stops at the bytes of a table (one array load per byte). */
-    private static final class Stops implements ByteProcessor {
-        private final boolean[] stop;
-
-        Stops(boolean[] stop) {
-            this.stop = stop;
-        }
-
-        @Override
-        public boolean process(byte value) {
-            return !stop[value & 0xff];
-        }
     }
 
     private void startRow() {
@@ -118,7 +95,7 @@ final class LineRowScanner extends RowScanner {
         while (i < end) {
             switch (state) {
                 case FIELD -> {
-                    int j = p.forEachByte(i, end - i, fieldStop);
+                    int j = fieldStop.indexIn(p, i, end);
                     if (j < 0) {
                         return;
                     }
@@ -150,7 +127,7 @@ final class LineRowScanner extends RowScanner {
                     }
                 }
                 case QUOTED -> {
-                    int j = p.forEachByte(i, end - i, quotedStop);
+                    int j = quotedStop.indexIn(p, i, end);
                     if (j < 0) {
                         return;
                     }
