@@ -325,7 +325,9 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
                 // with the right settings is at once): the message waits in the framer.
                 return discardToSync ? discardUntilSync(type, buf, offset, length) : MessageFramer.STOP;
             }
-        } else if (sharded) {
+        }
+        if (sharded) {
+            // Also right after the checkout above: a deferred BEGIN goes first.
             int shardChecked = shardedInTransaction(type, buf, offset, length);
             if (shardChecked != -1) {
                 return shardChecked;
@@ -479,9 +481,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
                 fatal(Checkout.asPgException(ar.cause()));
                 return;
             }
-            server = ar.result();
-            server.link(this, null);
-            counters.serverAssignments++;
+            bindForSession(ar.result());
             resumeReading();
         });
         return true;
@@ -730,9 +730,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
                     fatal(Checkout.asPgException(ar.cause()));
                     return;
                 }
-                server = ar.result();
-                server.link(this, null);
-                counters.serverAssignments++;
+                bindForSession(ar.result());
                 greet(server.parameters());
             });
             return;
@@ -1070,6 +1068,13 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         if (idle || late) {
             fatal(adminShutdown());
         }
+    }
+
+    /** Session mode: {@code conn} is the session's until it ends (responses forwarded, not matched to requests). */
+    private void bindForSession(ServerConnection conn) {
+        server = conn;
+        conn.link(this, null);
+        counters.serverAssignments++;
     }
 
     /** A server connection for the transaction: linked, its responses come to this session. */

@@ -239,6 +239,11 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     }
 
     private void releaseAll() {
+        letGo(false);
+    }
+
+    /** The request is over: its connections go back to their pools ({@code close}: are closed), its buffers are freed. */
+    private void letGo(boolean close) {
         done = true;
         if (error != null) {
             error.release();
@@ -247,7 +252,12 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         for (int i = 0; i < conns.length; i++) {
             ServerConnection c = conns[i];
             conns[i] = null;
-            if (c != null) {
+            if (c == null) {
+                continue;
+            }
+            if (close) {
+                c.close();   // mid-request: nothing of it commits
+            } else {
                 c.release();   // closed instead when it is not clean (a shard that failed mid-way)
             }
         }
@@ -339,19 +349,7 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         if (done) {
             return;
         }
-        done = true;
-        if (error != null) {
-            error.release();
-            error = null;
-        }
-        for (int i = 0; i < conns.length; i++) {
-            ServerConnection c = conns[i];
-            conns[i] = null;
-            if (c != null) {
-                c.close();   // mid-request: nothing of it commits
-            }
-        }
-        released();
+        letGo(true);
         if (held != null) {
             held.release();
             held = null;

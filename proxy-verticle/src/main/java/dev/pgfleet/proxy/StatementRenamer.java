@@ -105,13 +105,7 @@ final class StatementRenamer {
             // does to settings counts at its Binds, which may come in a later transaction. A client that
             // parses the same message again (a driver's unnamed statement per execution) keeps the one
             // it has: no copy, no allocation, and a connection holding it holds the same statement.
-            PreparedStatements.Unnamed u = unnamed;
-            if (u == null || !u.sameMessage(buf, offset, length)) {
-                byte[] message = new byte[length];
-                buf.getBytes(offset, message);
-                u = new PreparedStatements.Unnamed(message, session.settings.sessionEffects(buf, session.keyword, session.keywordEnd));
-                unnamed = u;
-            }
+            PreparedStatements.Unnamed u = keepUnnamed(buf, offset, length);
             server.unnamed(u);
             session.requests.add(RequestQueue.PARSE, false, u);
             session.counters.serverParses++;
@@ -141,19 +135,25 @@ final class StatementRenamer {
     void parseWithoutServer(ByteBuf buf, int offset, int length) {
         session.counters.clientParses++;
         if (ExtendedMessages.firstNameEmpty(buf, offset)) {
-            PreparedStatements.Unnamed u = unnamed;
-            if (u == null || !u.sameMessage(buf, offset, length)) {
-                byte[] message = new byte[length];
-                buf.getBytes(offset, message);
-                unnamed = new PreparedStatements.Unnamed(message,
-                    session.settings.sessionEffects(buf, session.keyword, session.keywordEnd));
-            }
+            keepUnnamed(buf, offset, length);
         } else {
             ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
             statements.put(parse.name(), session.routing.statements.statement(parse.query(), parse.parameterTypes()));
         }
         session.writeClient(ExtendedMessages.parseComplete());
         session.clientNeedsFlush = true;
+    }
+
+    /** The client's unnamed statement as this Parse makes it (the one it has when the message is the same). */
+    private PreparedStatements.Unnamed keepUnnamed(ByteBuf buf, int offset, int length) {
+        PreparedStatements.Unnamed u = unnamed;
+        if (u == null || !u.sameMessage(buf, offset, length)) {
+            byte[] message = new byte[length];
+            buf.getBytes(offset, message);
+            u = new PreparedStatements.Unnamed(message, session.settings.sessionEffects(buf, session.keyword, session.keywordEnd));
+            unnamed = u;
+        }
+        return u;
     }
 
     int onBind(ByteBuf buf, int offset, int length) {
