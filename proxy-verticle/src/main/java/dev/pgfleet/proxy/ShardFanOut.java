@@ -8,7 +8,6 @@ import dev.pgfleet.shared.protocol.PgProtocol;
 import dev.pgfleet.shared.protocol.ServerError;
 import dev.pgfleet.shared.protocol.SqlState;
 import io.netty.buffer.ByteBuf;
-import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,38 +49,44 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         this.conns = new ServerConnection[shards.length];
     }
 
-    /** Takes a connection on every shard (client input waits meanwhile), then {@link #begin}. */
+    /**
+     * Takes a connection on every shard (client input waits meanwhile), then {@link #begin}. One
+     * after the other, in ascending shard order: two requests that each need several shards then
+     * never hold one shard's last connection while waiting for the other's (no deadlock until
+     * query_wait_timeout), whatever the pool sizes.
+     */
     final void start() {
         session.waiting = true;
-        List<Future<ServerConnection>> all = new ArrayList<>(shards.length);
-        for (int shard : shards) {
-            all.add(session.checkoutShard(shard));
-        }
-        Future.join(all).onComplete(ar -> {
+        acquireFrom(0);
+    }
+
+    private void acquireFrom(int i) {
+        if (i == shards.length) {
             session.waiting = false;
-            Throwable failure = null;
-            for (int i = 0; i < all.size(); i++) {
-                Future<ServerConnection> f = all.get(i);
-                if (f.succeeded()) {
-                    conns[i] = f.result();
-                } else if (failure == null) {
-                    failure = f.cause();
-                }
-            }
             if (session.closed()) {
                 releaseAll();
-                return;
-            }
-            if (failure != null) {
-                PgException e = Checkout.asPgException(failure);
-                releaseAll();
-                session.unbind(this, errorReply(new PgException(e.sqlState(), e.getMessage(), e.detail(), false)));
                 return;
             }
             for (ServerConnection c : conns) {
                 c.linkShard(this);
             }
             begin();
+            return;
+        }
+        session.checkoutShard(shards[i]).onComplete(ar -> {
+            if (ar.succeeded()) {
+                conns[i] = ar.result();
+            }
+            if (ar.failed() || session.closed() || done) {
+                session.waiting = false;
+                releaseAll();
+                if (ar.failed() && !session.closed()) {
+                    PgException e = Checkout.asPgException(ar.cause());
+                    session.unbind(this, errorReply(new PgException(e.sqlState(), e.getMessage(), e.detail(), false)));
+                }
+                return;
+            }
+            acquireFrom(i + 1);
         });
     }
 
