@@ -17,11 +17,16 @@ final class KeyField implements CopyRowReader.Key {
     private byte[] bytes = new byte[64];
     private int length;
     private String text;
+    /** {@link #text()} of an ASCII field: a view of the bytes, so a COPY's keys (digits, mostly) cost no String each. */
+    private final CharSequence ascii = new AsciiView();
+    /** {@link #binary()}: one read-only view of {@link #bytes}, made again only when the array grows. */
+    private ByteBuf view;
 
     /** Copies {@code length} bytes of {@code row} at {@code index} as the new raw field. */
     void copy(ByteBuf row, int index, int len) {
         if (bytes.length < len) {
             bytes = new byte[Math.max(len, bytes.length * 2)];
+            view = null;
         }
         row.getBytes(index, bytes, 0, len);
         length = len;
@@ -146,15 +151,52 @@ final class KeyField implements CopyRowReader.Key {
 
     @Override
     public CharSequence text() {
-        if (text == null) {
-            text = new String(bytes, 0, length, StandardCharsets.UTF_8);
+        if (text != null) {
+            return text;
         }
-        return text;
+        for (int i = 0; i < length; i++) {
+            if (bytes[i] < 0) {
+                text = new String(bytes, 0, length, StandardCharsets.UTF_8);
+                return text;
+            }
+        }
+        return ascii;
     }
 
     @Override
     public ByteBuf binary() {
-        return Unpooled.wrappedBuffer(bytes, 0, length).asReadOnly();
+        ByteBuf v = view;
+        if (v == null) {
+            v = Unpooled.wrappedBuffer(bytes).asReadOnly();
+            view = v;
+        }
+        return v.setIndex(0, length);
+    }
+
+    /** The field's bytes as characters, valid while the field is (ASCII only: one byte, one char). */
+    private final class AsciiView implements CharSequence {
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (index < 0 || index >= length) {
+                throw new IndexOutOfBoundsException(index);
+            }
+            return (char) bytes[index];
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return toString().substring(start, end);
+        }
+
+        @Override
+        public String toString() {
+            return new String(bytes, 0, length, StandardCharsets.US_ASCII);
+        }
     }
 
     @Override
