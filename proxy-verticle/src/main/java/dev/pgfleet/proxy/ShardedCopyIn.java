@@ -161,7 +161,7 @@ final class ShardedCopyIn extends ShardFanOut implements CopyRowReader.Sink {
                     return MessageFramer.CONSUME;   // dropped, as PostgreSQL does after an error in COPY
                 }
                 try {
-                    reader.feed(buf.slice(offset + 5, length - 5));
+                    reader.feed(buf, offset + 5, length - 5);
                 } catch (CopyFormatException e) {
                     abortCopy(new PgException(CopyFormatException.SQLSTATE, e.getMessage(), e.hint(), false), null);
                     return MessageFramer.CONSUME;

@@ -188,9 +188,17 @@ public final class CopyRowReader implements AutoCloseable {
 
     /** One CopyData payload; the reader does not keep a reference after returning unless it copies a partial row. */
     public void feed(ByteBuf payload) throws CopyFormatException {
+        feed(payload, payload.readerIndex(), payload.readableBytes());
+    }
+
+    /**
+     * As {@link #feed(ByteBuf)}, for the {@code length} bytes at {@code offset} of {@code buf} (a
+     * CopyData message's payload inside the client's buffer: no slice is made of it).
+     */
+    public void feed(ByteBuf buf, int offset, int length) throws CopyFormatException {
         checkUsable();
         try {
-            scanner.feed(payload);
+            scanner.feed(buf, offset, offset + length);
         } catch (CopyFormatException e) {
             fail(e);
             throw e;

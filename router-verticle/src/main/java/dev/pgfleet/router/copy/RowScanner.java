@@ -40,8 +40,11 @@ abstract class RowScanner {
     }
 
     final void feed(ByteBuf p) throws CopyFormatException {
-        int from = p.readerIndex();
-        int end = p.writerIndex();
+        feed(p, p.readerIndex(), p.writerIndex());
+    }
+
+    /** {@code p[from, end)}: the payload in place, without a slice of it. */
+    final void feed(ByteBuf p, int from, int end) throws CopyFormatException {
         payload = p;
         segStart = from;
         try {
