@@ -47,8 +47,7 @@ final class BindParameters {
         int len = buf.getInt(pos);
         pos += 4;
         if (len < 0) {
-            // NULL: hash partitioning puts it at remainder 0; a list or range needs its default.
-            return table.mapping() == ShardedTable.Mapping.HASH ? 0 : schema.shardOfText(table, "");
+            return shardOfNull(table);
         }
         if (pos + len > end) {
             throw malformed();
@@ -56,6 +55,22 @@ final class BindParameters {
         int format = formats == 0 ? 0 : buf.getUnsignedShort(formatsAt + 2 * (formats == 1 ? 0 : index));
         return format == 1 ? schema.shardOfBinary(table, buf, pos, len)
             : schema.shardOfText(table, buf.toString(pos, len, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The shard of a NULL key: hash partitioning puts NULL at remainder 0 (its hash is 0); a list
+     * or range table sends it to its default shard, as PostgreSQL to a DEFAULT partition, or
+     * refuses it without one.
+     */
+    static int shardOfNull(ShardedTable table) {
+        if (table.mapping() == ShardedTable.Mapping.HASH) {
+            return 0;
+        }
+        if (table.defaultShard().isPresent()) {
+            return table.defaultShard().getAsInt();
+        }
+        throw new PgException(SqlState.INVALID_PARAMETER_VALUE, "NULL sharding key " + table.column() + " of table "
+            + table.name() + ": no list or range takes it and the table has no default_shard", null, false);
     }
 
     private static PgException malformed() {

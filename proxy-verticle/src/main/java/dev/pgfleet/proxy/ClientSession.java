@@ -1,7 +1,5 @@
 package dev.pgfleet.proxy;
 
-import dev.pgfleet.shared.auth.Md5Auth;
-import dev.pgfleet.shared.config.AuthType;
 import dev.pgfleet.shared.config.PoolConfig;
 import dev.pgfleet.shared.config.PoolMode;
 import dev.pgfleet.shared.config.UserConfig;
@@ -13,23 +11,26 @@ import dev.pgfleet.shared.protocol.PgException;
 import dev.pgfleet.shared.protocol.PgProtocol;
 import dev.pgfleet.shared.protocol.SqlState;
 import dev.pgfleet.shared.protocol.StartupPacket;
+import dev.pgfleet.router.SqlReader;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.net.NetSocket;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: startup (SSLRequest, GSSENCRequest, CancelRequest,
- * StartupMessage), authentication, then forwarding to the server connection it holds
- * (session mode: from login to disconnect). Lives on one event loop with that server
- * connection, so forwarding takes no lock and copies nothing.
+ * One client connection, from its first byte to its close: the state machine (STARTUP,
+ * TLS_HANDSHAKE, AUTH, CONNECTING, READY, CONSOLE, CLOSED) and the hot path of its messages, which
+ * it forwards to the server connection it holds (session mode: from login to disconnect;
+ * transaction mode: per transaction). The rest is delegated: {@link Handshake} (startup, TLS,
+ * authentication), {@link LocalReplies}, {@link StatementRenamer}, {@link SettingsTracker},
+ * {@link RouteChoice} (shard and role), {@link Checkout}, and a {@link Binding} for a request
+ * spread over several shards. Lives on one event loop with its server connections, so
+ * forwarding takes no lock and copies nothing.
  */
 final class ClientSession implements MessageFramer.Listener, ServerConnection.Peer {
 
@@ -292,7 +293,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             // The SQL's first keyword, found once for every check below.
             int from = type == PgProtocol.QUERY_REQUEST ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
             keywordEnd = offset + length - 1;
-            keyword = dev.pgfleet.router.SqlReader.firstKeywordFrom(buf, from, keywordEnd);
+            keyword = SqlReader.firstKeywordFrom(buf, from, keywordEnd);
             int own = routeChoice.command(type, buf, offset, length, keyword, keywordEnd);
             if (own != -1) {
                 return own;
@@ -347,7 +348,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             // SET SHARD, SET SHARDING KEY and SHOW SHARD are PgFleet's in session mode too.
             int from = type == PgProtocol.QUERY_REQUEST ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
             keywordEnd = offset + length - 1;
-            keyword = dev.pgfleet.router.SqlReader.firstKeywordFrom(buf, from, keywordEnd);
+            keyword = SqlReader.firstKeywordFrom(buf, from, keywordEnd);
             int own = routeChoice.command(type, buf, offset, length, keyword, keywordEnd);
             if (own != -1) {
                 return own;
@@ -539,7 +540,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
 
     /** Whether the current Parse's SQL starts with a command whose Parse must reach a server (see SettingsTracker#noteEffects). */
     boolean sessionCommandKeyword(ByteBuf buf) {
-        return dev.pgfleet.router.SqlReader.isSessionCommand(buf, keyword, keywordEnd);
+        return SqlReader.isSessionCommand(buf, keyword, keywordEnd);
     }
 
     /**
@@ -650,7 +651,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     }
 
     /** The StartupMessage (null before it is read). */
-    private dev.pgfleet.shared.protocol.StartupPacket startup() {
+    private StartupPacket startup() {
         return handshake.startup();
     }
 

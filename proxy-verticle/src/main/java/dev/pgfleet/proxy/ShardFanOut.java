@@ -42,6 +42,8 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     private boolean syncSeen;
     /** The answer, held until the client's Sync (extended protocol). */
     private ByteBuf held;
+    /** Another statement came before the Sync: dropped up to it, as PostgreSQL drops after an error. */
+    private boolean dropping;
 
     ShardFanOut(ClientSession session, int[] shards) {
         this.session = session;
@@ -204,6 +206,22 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         return extended;
     }
 
+    final boolean syncSeen() {
+        return syncSeen;
+    }
+
+    /** The client's Sync came (extended protocol), before the answer was ready. */
+    void onSync() {
+    }
+
+    /**
+     * Another statement's message came before the Sync: the implicit transaction of the batch would
+     * span the split request and more, which PgFleet cannot keep on one server; the subclass fails
+     * the request (nothing of it commits) and the rest of the batch is dropped up to the Sync.
+     */
+    void batchContinued() {
+    }
+
     /** The request is over with the client's error, then ReadyForQuery. */
     final void finishWithError() {
         ByteBuf out = session.channel.alloc().buffer(error.readableBytes() + 6);
@@ -320,9 +338,10 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     }
 
     /**
-     * While bound: a Bind's Describe, Execute, Flush and Sync are taken (the answer goes at Sync);
-     * anything else waits in the framer until the request is over, as PostgreSQL would not read
-     * it yet either.
+     * While bound: a Bind's Describe, Execute, Flush and Sync are taken (the answer goes at Sync;
+     * another statement before the Sync fails the request, see {@link #batchContinued}); for a
+     * simple Query everything waits in the framer until the request is over, as PostgreSQL would
+     * not read it yet either.
      */
     @Override
     public int clientMessage(byte type, ByteBuf buf, int offset, int length) {
@@ -338,12 +357,22 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
                     held = null;
                     BackendMessages.readyForQuery(answer, PgProtocol.TX_IDLE);
                     session.unbind(this, answer);
+                } else if (!done) {
+                    onSync();
                 }
             }
             case PgProtocol.EXECUTE_REQUEST, PgProtocol.FLUSH_REQUEST -> {
+                if (dropping && type == PgProtocol.EXECUTE_REQUEST) {
+                    return MessageFramer.CONSUME;
+                }
             }
             default -> {
-                return MessageFramer.STOP;
+                if (!dropping) {
+                    dropping = true;
+                    if (!done) {
+                        batchContinued();
+                    }
+                }
             }
         }
         return MessageFramer.CONSUME;

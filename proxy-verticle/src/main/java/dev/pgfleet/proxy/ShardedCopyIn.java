@@ -75,13 +75,21 @@ final class ShardedCopyIn extends ShardFanOut implements CopyRowReader.Sink {
             + literal(table.column()) + ") k WHERE a.attrelid = " + t + "::regclass AND a.attnum > 0 "
             + "AND NOT a.attisdropped AND a.attgenerated = ''";
         conns[0].runInternal(q).onComplete(ar -> {
-            if (ar.failed() || ar.result().isEmpty() || ar.result().get(0)[0] == null) {
-                fail(new PgException("42703", "column \"" + table.column() + "\" of relation \"" + copy.table()
-                    + "\" does not exist", ar.failed() ? ar.cause().getMessage() : null, false));
+            if (ar.failed()) {
+                // The server's own error (a table that does not exist: 42P01), not FATAL for the client.
+                PgException e = Checkout.asPgException(ar.cause());
+                fail(new PgException(e.sqlState(), e.getMessage(), e.detail(), false));
                 finishWithError();
                 return;
             }
-            String[] row = ar.result().get(0);
+            String[] row = ar.result().isEmpty() ? null : ar.result().get(0);
+            if (row == null || row[1] == null || "0".equals(row[1])) {
+                // No row of the key column: the cross join with it was empty.
+                fail(new PgException("42703", "column \"" + table.column() + "\" of relation \"" + copy.table()
+                    + "\" does not exist", null, false));
+                finishWithError();
+                return;
+            }
             beginCopy(Integer.parseInt(row[0]), Integer.parseInt(row[1]));
         });
     }
@@ -255,7 +263,7 @@ final class ShardedCopyIn extends ShardFanOut implements CopyRowReader.Sink {
             int shard;
             if (key == null) {
                 // NULL: hash partitioning puts it at remainder 0; a list or range needs a default.
-                shard = table.mapping() == ShardedTable.Mapping.HASH ? 0 : schema.shardOfText(table, "");
+                shard = BindParameters.shardOfNull(table);
             } else if (copy.format() == StatementKeys.CopyStatement.Format.BINARY) {
                 ByteBuf b = key.binary();
                 shard = schema.shardOfBinary(table, b, b.readerIndex(), b.readableBytes());

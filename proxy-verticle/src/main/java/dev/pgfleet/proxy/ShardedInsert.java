@@ -1,6 +1,8 @@
 package dev.pgfleet.proxy;
 
 import dev.pgfleet.shared.protocol.BackendMessages;
+import dev.pgfleet.shared.protocol.PgException;
+import dev.pgfleet.shared.protocol.SqlState;
 import dev.pgfleet.shared.protocol.PgProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -24,6 +26,8 @@ final class ShardedInsert extends ShardFanOut {
     private long inserted;
     private String verb;
     private int step;
+    /** Every shard inserted; COMMIT waits for the client's Sync (extended protocol), which ends the batch's implicit transaction. */
+    private boolean awaitingSync;
 
     ShardedInsert(ClientSession session, int[] shards, String[] statements) {
         super(session, shards);
@@ -75,6 +79,10 @@ final class ShardedInsert extends ShardFanOut {
             return;
         }
         if (step == 0) {
+            if (isExtended() && !syncSeen()) {
+                awaitingSync = true;   // a later statement of the batch would belong to the same transaction
+                return;
+            }
             step = 1;
             commitAll();
             return;
@@ -95,6 +103,25 @@ final class ShardedInsert extends ShardFanOut {
         BackendMessages.commandComplete(tail, (verb != null ? verb : "INSERT") + " 0 " + inserted);
         reply.addComponent(true, tail);
         complete(reply);
+    }
+
+    @Override
+    void onSync() {
+        if (awaitingSync) {
+            awaitingSync = false;
+            step = 1;
+            commitAll();
+        }
+    }
+
+    @Override
+    void batchContinued() {
+        fail(new PgException(SqlState.FEATURE_NOT_SUPPORTED, "a multi-row INSERT split between shards must be the "
+            + "last statement before Sync: the batch's transaction would span several shards", null, false));
+        if (awaitingSync) {
+            awaitingSync = false;
+            rollbackAll();
+        }
     }
 
     @Override

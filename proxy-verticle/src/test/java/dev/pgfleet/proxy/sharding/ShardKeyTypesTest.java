@@ -316,4 +316,21 @@ class ShardKeyTypesTest {
         }
         assertEquals(n, total, "none lost, none twice (id is the primary key on each shard)");
     }
+
+    @Test
+    void splitInsertInABatchWithMoreStatementsIsRefusedWhole() throws SQLException {
+        long a = keys[0];
+        long b = keys[1];
+        try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
+            st.addBatch("INSERT INTO users (id, name) VALUES (" + a + ", 'a'), (" + b + ", 'b')");
+            st.addBatch("INSERT INTO users (id, name) VALUES (" + ShardedProxy.anotherKeyOn(shards, 0, a) + ", 'c')");
+            SQLException e = assertThrows(SQLException.class, st::executeBatch);
+            SQLException first = e.getNextException() != null ? e.getNextException() : e;
+            assertEquals("0A000", first.getSQLState(), first.getMessage());
+            assertEquals(0, proxy.countOn(0, "users") + proxy.countOn(1, "users"), "nothing of the batch committed");
+            try (ResultSet rs = st.executeQuery("SELECT 1")) {
+                assertTrue(rs.next(), "the session goes on");
+            }
+        }
+    }
 }
