@@ -290,10 +290,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             return MessageFramer.CONSUME;   // outside COPY PostgreSQL ignores them: no server connection for that
         }
         if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST) {
-            // The SQL's first keyword, found once for every check below.
-            int from = type == PgProtocol.QUERY_REQUEST ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
-            keywordEnd = offset + length - 1;
-            keyword = SqlReader.firstKeywordFrom(buf, from, keywordEnd);
+            findKeyword(type, buf, offset, length);   // once, for every check below
             int own = routeChoice.command(type, buf, offset, length, keyword, keywordEnd);
             if (own != -1) {
                 return own;
@@ -343,12 +340,17 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         return onTransactionModeMessage(type, buf, offset, length);
     }
 
+    /** Where the SQL of this Query or Parse starts its first keyword ({@link #keyword}, -1: none) and ends ({@link #keywordEnd}). */
+    private void findKeyword(byte type, ByteBuf buf, int offset, int length) {
+        int from = type == PgProtocol.QUERY_REQUEST ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
+        keywordEnd = offset + length - 1;
+        keyword = SqlReader.firstKeywordFrom(buf, from, keywordEnd);
+    }
+
     private int onSessionModeMessage(byte type, ByteBuf buf, int offset, int length) {
         if (sharded && (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST)) {
             // SET SHARD, SET SHARDING KEY and SHOW SHARD are PgFleet's in session mode too.
-            int from = type == PgProtocol.QUERY_REQUEST ? offset + 5 : ExtendedMessages.parseQueryStart(buf, offset, length);
-            keywordEnd = offset + length - 1;
-            keyword = SqlReader.firstKeywordFrom(buf, from, keywordEnd);
+            findKeyword(type, buf, offset, length);
             int own = routeChoice.command(type, buf, offset, length, keyword, keywordEnd);
             if (own != -1) {
                 return own;
