@@ -56,6 +56,11 @@ final class LocalReplies {
         return answerExtended(type);
     }
 
+    /** One statement's answer: a Query's at once, an extended one's message by message up to its Execute. */
+    int replyStatement(byte type, LocalReply reply) {
+        return type == PgProtocol.QUERY_REQUEST ? reply(type, reply) : replyUntilExecute(type, reply);
+    }
+
     /** An error of PgFleet's for a Query (then ReadyForQuery) or a Parse (then up to Sync dropped). */
     int refuse(byte type, PgException error) {
         return type == PgProtocol.QUERY_REQUEST ? answer(error, null) : refuseExtended(error);

@@ -3,7 +3,6 @@ package dev.pgfleet.proxy;
 import dev.pgfleet.router.Classification;
 import dev.pgfleet.router.PgFleetCommand;
 import dev.pgfleet.router.Route;
-import dev.pgfleet.router.ShardHash;
 import dev.pgfleet.router.SqlReader;
 import dev.pgfleet.router.StatementKeys;
 import dev.pgfleet.shared.config.PoolConfig;
@@ -142,11 +141,12 @@ final class RouteChoice {
         if (type != PgProtocol.BIND_REQUEST) {
             return sqlOf(type, buf, offset, length);
         }
-        if (ExtendedMessages.bindStatement(buf, offset, length).isEmpty()) {
+        String name = ExtendedMessages.bindStatement(buf, offset, length);
+        if (name.isEmpty()) {
             PreparedStatements.Unnamed u = session.statements.unnamed();
             return u != null ? u.query() : null;
         }
-        PreparedStatements.Statement st = session.statements.boundStatement(buf, offset, length);
+        PreparedStatements.Statement st = session.statements.named(name);
         return st != null ? st.query() : null;
     }
 
@@ -249,11 +249,7 @@ final class RouteChoice {
             return 0;
         }
         LocalReplies.LocalReply reply = new LocalReplies.LocalReply(tag, null, null);
-        if (type == PgProtocol.QUERY_REQUEST) {
-            session.replies.reply(type, reply);
-        } else {
-            session.replies.replyUntilExecute(type, reply);
-        }
+        session.replies.replyStatement(type, reply);
         return 1;
     }
 
@@ -433,11 +429,7 @@ final class RouteChoice {
             pendingBegin = null;
             pendingBeginFailed = false;
             LocalReplies.LocalReply reply = new LocalReplies.LocalReply("ROLLBACK", null, null);
-            if (type == PgProtocol.QUERY_REQUEST) {
-                session.replies.reply(type, reply);
-            } else {
-                session.replies.replyUntilExecute(type, reply);
-            }
+            session.replies.replyStatement(type, reply);
             return HANDLED;
         }
         return refuse(type, new PgException("25P02",
@@ -580,19 +572,11 @@ final class RouteChoice {
 
     /**
      * The shard a sharding key names (SET SHARDING KEY, a comment hint): as the pool's key type
-     * and sharding function (ShardingSchema#shardOfKey); on a pool without that view, an integer
-     * key by PostgreSQL's bigint hash partitioning, any other by its text hash.
+     * and sharding function (ShardingSchema#shardOfKey).
      */
     private int shardOfKey(String key) {
         PoolSharding sharding = session.routing.sharding;
-        if (sharding != null) {
-            return sharding.schema.shardOfKey(key);   // as the pool's key type (and sharding_function)
-        }
-        try {
-            return ShardHash.bigintRemainder(Long.parseLong(key.trim()), shardCount());
-        } catch (NumberFormatException e) {
-            return ShardHash.textRemainder(key, shardCount());
-        }
+        return sharding != null ? sharding.schema.shardOfKey(key) : 0;   // null: a pool of one shard
     }
 
     /**

@@ -49,6 +49,8 @@ final class ShardedCopyIn extends ShardFanOut implements CopyRowReader.Sink {
     private final boolean[] copying;
     private long copied;
     private boolean clientPaused;
+    /** Per shard: CopyData written since the last flush (flushed once per client message, not per shard every time). */
+    private final boolean[] unflushed;
 
     ShardedCopyIn(ClientSession session, int[] allShards, String sql, StatementKeys.CopyStatement copy,
                   ShardingSchema schema, ShardedTable table) {
@@ -59,6 +61,7 @@ final class ShardedCopyIn extends ShardFanOut implements CopyRowReader.Sink {
         this.table = table;
         this.out = new ByteBuf[allShards.length];
         this.copying = new boolean[allShards.length];
+        this.unflushed = new boolean[allShards.length];
     }
 
     @Override
@@ -318,16 +321,20 @@ final class ShardedCopyIn extends ShardFanOut implements CopyRowReader.Sink {
         }
         b.setInt(b.readerIndex() + 1, b.readableBytes() - 1);
         send(i, b);
+        unflushed[i] = true;
         if (!conns[i].writable() && !clientPaused) {
             clientPaused = true;   // back-pressure: read no more of the client until the shard drains
             session.socket.pause();
         }
     }
 
-    /** After a client read: what was written to the shards goes out. */
+    /** After a client's CopyData: the chunks it completed go out (most messages complete none). */
     private void sendFull() {
         for (int i = 0; i < conns.length; i++) {
-            conns[i].flush();
+            if (unflushed[i]) {
+                unflushed[i] = false;
+                conns[i].flush();
+            }
         }
     }
 

@@ -74,6 +74,11 @@ final class StatementRenamer {
         return statements.get(ExtendedMessages.bindStatement(buf, offset, length));
     }
 
+    /** The client's statement of that name (null if none). */
+    PreparedStatements.Statement named(String name) {
+        return statements.get(name);
+    }
+
     /** A Query: "a simple Query message also destroys the unnamed statement" (PostgreSQL docs, Extended Query). */
     void query(ServerConnection s) {
         unnamed = null;
