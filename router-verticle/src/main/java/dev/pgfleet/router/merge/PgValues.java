@@ -705,7 +705,9 @@ public final class PgValues {
             out.writeShort(0);
             out.writeShort(0);
             out.writeShort(rank == 2 ? NUMERIC_NAN : rank > 0 ? NUMERIC_PINF : NUMERIC_NINF);
-            out.writeShort(0);
+            // numeric_send writes the dscale its header gives: bits 7..12 of the special header
+            // word, which are 0x20 in 0xD000 and 0xF000 (the infinities) and 0 in 0xC000 (NaN).
+            out.writeShort(rank == 2 ? 0 : 0x20);
             return;
         }
         BigDecimal v = toBigDecimal(value);
@@ -789,17 +791,35 @@ public final class PgValues {
     }
 
     /**
-     * The shortest decimal that reads back as {@code v} (round-half-even reading, as Ryu's
-     * interval with bounds accepted for even mantissas), the nearest to {@code v} among those.
+     * The shortest decimal strictly inside the rounding interval of {@code v} (the open interval
+     * between the midpoints to its neighbours), the nearest to {@code v} among those, an exact tie
+     * to the even last digit. A midpoint reads back as {@code v} when its mantissa is even, but
+     * PostgreSQL's float8out and float4out never print one (checked against PostgreSQL: 1e23,
+     * a midpoint, prints as 9.999999999999999e+22; float4 -107778336 as -1.07778336e+08).
      */
     private static BigDecimal shortest(BigDecimal exact, double v, boolean float4) {
+        BigDecimal half = BigDecimal.valueOf(5, 1);
+        BigDecimal lowBound;
+        BigDecimal highBound;
+        if (float4) {
+            float f = (float) v;
+            lowBound = exact.subtract(exact.subtract(new BigDecimal(Math.nextDown(f))).multiply(half));
+            highBound = exact.add(new BigDecimal(Math.ulp(f)).multiply(half));
+        } else {
+            lowBound = exact.subtract(exact.subtract(new BigDecimal(Math.nextDown(v))).multiply(half));
+            highBound = exact.add(new BigDecimal(Math.ulp(v)).multiply(half));
+        }
         for (int digits = 1; digits <= 17; digits++) {
             BigDecimal down = exact.round(new MathContext(digits, RoundingMode.FLOOR));
             BigDecimal up = exact.round(new MathContext(digits, RoundingMode.CEILING));
-            boolean downOk = readsBack(down, v, float4);
-            boolean upOk = readsBack(up, v, float4);
+            boolean downOk = down.compareTo(lowBound) > 0;
+            boolean upOk = up.compareTo(highBound) < 0;
             if (downOk && upOk) {
-                return exact.subtract(down).compareTo(up.subtract(exact)) < 0 ? down : up;
+                int c = exact.subtract(down).compareTo(up.subtract(exact));
+                if (c == 0) {
+                    return down.unscaledValue().testBit(0) ? up : down;
+                }
+                return c < 0 ? down : up;
             }
             if (downOk) {
                 return down;
@@ -809,11 +829,6 @@ public final class PgValues {
             }
         }
         return exact.round(new MathContext(17, RoundingMode.HALF_EVEN));
-    }
-
-    private static boolean readsBack(BigDecimal d, double v, boolean float4) {
-        String s = d.toString();
-        return float4 ? Float.parseFloat(s) == (float) v : Double.parseDouble(s) == v;
     }
 
     /**
