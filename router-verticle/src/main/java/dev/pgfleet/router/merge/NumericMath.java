@@ -115,7 +115,8 @@ public final class NumericMath {
     }
 
     private static Object computeAny(long n, Number sumX, Number sumX2, boolean sample, boolean sqrt) {
-        if (n == 0) {
+        // numeric_stddev_internal answers NULL for too few rows before it looks at NaN/Infinity.
+        if (n == 0 || (sample && n == 1)) {
             return null;
         }
         if (special(sumX) || special(sumX2)) {
