@@ -59,6 +59,15 @@ public final class PgValues {
     /** float8out/float4out use %g below extra_float_digits 1 with DBL_DIG / FLT_DIG digits. */
     private static final int DBL_DIG = 15;
     private static final int FLT_DIG = 6;
+    private static final MathContext[] FLOOR = new MathContext[18];
+    private static final MathContext[] CEILING = new MathContext[18];
+
+    static {
+        for (int digits = 1; digits < FLOOR.length; digits++) {
+            FLOOR[digits] = new MathContext(digits, RoundingMode.FLOOR);
+            CEILING[digits] = new MathContext(digits, RoundingMode.CEILING);
+        }
+    }
 
     private PgValues() {
     }
@@ -554,8 +563,8 @@ public final class PgValues {
         }
         switch (oid) {
             case INT8, INT4, INT2: {
-                long x = ((Number) a).longValue();
-                long y = ((Number) b).longValue();
+                long x = exactLong(oid, (Number) a);
+                long y = exactLong(oid, (Number) b);
                 long sum;
                 try {
                     sum = Math.addExact(x, y);
@@ -608,6 +617,18 @@ public final class PgValues {
         return toBigDecimal(a).add(toBigDecimal(b));
     }
 
+    /** A Long as it is; another number only when it is an integer within bigint. */
+    private static long exactLong(int oid, Number n) {
+        if (n instanceof Long) {
+            return (Long) n;
+        }
+        try {
+            return toBigDecimal(n).longValueExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw outOfRange(oid);
+        }
+    }
+
     static MergeException outOfRange(int oid) {
         return new MergeException("22003", typeName(oid) + " out of range");
     }
@@ -627,7 +648,7 @@ public final class PgValues {
     public static void encode(int oid, boolean binary, Object value, ByteBuf out, int extraFloatDigits) {
         switch (oid) {
             case INT8, INT4, INT2: {
-                long v = ((Number) value).longValue();
+                long v = exactLong(oid, (Number) value);
                 if ((oid == INT4 && v != (int) v) || (oid == INT2 && v != (short) v)) {
                     throw outOfRange(oid);
                 }
@@ -809,24 +830,36 @@ public final class PgValues {
             lowBound = exact.subtract(exact.subtract(new BigDecimal(Math.nextDown(v))).multiply(half));
             highBound = exact.add(new BigDecimal(Math.ulp(v)).multiply(half));
         }
-        for (int digits = 1; digits <= 17; digits++) {
-            BigDecimal down = exact.round(new MathContext(digits, RoundingMode.FLOOR));
-            BigDecimal up = exact.round(new MathContext(digits, RoundingMode.CEILING));
-            boolean downOk = down.compareTo(lowBound) > 0;
-            boolean upOk = up.compareTo(highBound) < 0;
-            if (downOk && upOk) {
-                int c = exact.subtract(down).compareTo(up.subtract(exact));
-                if (c == 0) {
-                    return down.unscaledValue().testBit(0) ? up : down;
-                }
-                return c < 0 ? down : up;
+        // Whether some decimal of n digits lies inside is monotonic in n (n + 1 digits can write
+        // the same decimal), so a binary search finds the shortest length: 17 digits (9 for
+        // float4) always suffice.
+        int low = 1;
+        int high = float4 ? 9 : 17;
+        while (low < high) {
+            int digits = (low + high) >>> 1;
+            if (exact.round(FLOOR[digits]).compareTo(lowBound) > 0
+                    || exact.round(CEILING[digits]).compareTo(highBound) < 0) {
+                high = digits;
+            } else {
+                low = digits + 1;
             }
-            if (downOk) {
-                return down;
+        }
+        BigDecimal down = exact.round(FLOOR[low]);
+        BigDecimal up = exact.round(CEILING[low]);
+        boolean downOk = down.compareTo(lowBound) > 0;
+        boolean upOk = up.compareTo(highBound) < 0;
+        if (downOk && upOk) {
+            int c = exact.subtract(down).compareTo(up.subtract(exact));
+            if (c == 0) {
+                return down.unscaledValue().testBit(0) ? up : down;
             }
-            if (upOk) {
-                return up;
-            }
+            return c < 0 ? down : up;
+        }
+        if (downOk) {
+            return down;
+        }
+        if (upOk) {
+            return up;
         }
         return exact.round(new MathContext(17, RoundingMode.HALF_EVEN));
     }
