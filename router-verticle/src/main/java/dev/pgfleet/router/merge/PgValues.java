@@ -6,9 +6,11 @@ import java.math.BigInteger;
 import java.math.MathContext;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.util.UUID;
 
@@ -128,9 +130,7 @@ public final class PgValues {
                 return buf.toString(index, length, StandardCharsets.UTF_8);
             case NUMERIC:
                 return parseNumeric(buf, index, length);
-            case FLOAT8:
-                return parseFloat(oid, buf, index, length);
-            case FLOAT4:
+            case FLOAT8, FLOAT4:
                 return parseFloat(oid, buf, index, length);
             case BOOL:
                 if (length == 1) {
@@ -956,7 +956,7 @@ public final class PgValues {
             expect(' ');
             long nanoOfDay = readTime();
             date = finish(date);
-            return LocalDateTime.of(date, java.time.LocalTime.ofNanoOfDay(nanoOfDay));
+            return LocalDateTime.of(date, LocalTime.ofNanoOfDay(nanoOfDay));
         }
 
         Instant timestamptz() {
@@ -1008,7 +1008,7 @@ public final class PgValues {
             int day = digits(2);
             try {
                 return LocalDate.of((int) year, month, day);
-            } catch (java.time.DateTimeException e) {
+            } catch (DateTimeException e) {
                 throw badText(oid);
             }
         }

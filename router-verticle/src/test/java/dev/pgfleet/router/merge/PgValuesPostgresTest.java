@@ -136,6 +136,14 @@ class PgValuesPostgresTest {
             values.add(Double.toString(d));
             values.add(Double.toString(Math.round(random.nextGaussian() * 1e6) / Math.pow(10, random.nextInt(12))));
         }
+        // Powers of ten and large integers: where a decimal often lies on a rounding-interval bound.
+        for (int k = -323; k <= 308; k++) {
+            values.add("1e" + k);
+        }
+        for (int i = 0; i < 200; i++) {
+            values.add(Double.toString((double) (random.nextLong() >> random.nextInt(20))));
+            values.add(Long.toString(random.nextLong() >> random.nextInt(20)));
+        }
         check(new Type(PgValues.FLOAT8, "float8", "float8out", "float8send", true), values);
     }
 
@@ -153,6 +161,12 @@ class PgValuesPostgresTest {
             } while (Float.isNaN(f) || Float.isInfinite(f));
             values.add(Float.toString(f));
             values.add(Float.toString((float) (Math.round(random.nextGaussian() * 1e4) / Math.pow(10, random.nextInt(8)))));
+        }
+        for (int k = -45; k <= 38; k++) {
+            values.add("1e" + k);
+        }
+        for (int i = 0; i < 200; i++) {
+            values.add(Integer.toString(random.nextInt() >> random.nextInt(8)));
         }
         check(new Type(PgValues.FLOAT4, "float4", "float4out", "float4send", true), values);
     }
