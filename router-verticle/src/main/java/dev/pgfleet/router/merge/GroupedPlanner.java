@@ -421,21 +421,23 @@ final class GroupedPlanner {
         if (r >= 0) {
             return r;
         }
+        if (!aggregates(t, from, to).isEmpty()) {
+            throw new CrossShardRefusal("expressions over aggregates are not merged across shards: " + t.text(from, to));
+        }
         throw new CrossShardRefusal(clause + " " + t.text(from, to)
                 + " is neither a GROUP BY key nor an aggregate, so it is not run across shards");
     }
 
     /**
      * The output of tokens {@code [from, to)} when they are one aggregate call or a GROUP BY key;
-     * -1 when they are neither. Refuses expressions over aggregates.
+     * -1 when they are neither (an expression over aggregates is neither).
      */
     int operand(int from, int to) throws CrossShardRefusal {
         List<AggregateCall> calls = aggregates(t, from, to);
         if (!calls.isEmpty()) {
             AggregateCall c = calls.get(0);
             if (calls.size() > 1 || c.from != from || c.to != to) {
-                throw new CrossShardRefusal("expressions over aggregates are not merged across shards: "
-                        + t.text(from, to));
+                return -1;
             }
             return aggregateOutput(c);
         }

@@ -266,6 +266,10 @@ final class HavingReader {
                 }
             }
             int output = operands.output(i, e);
+            if (output < 0 && t.is(e - 1, SqlTokens.RPAREN)
+                    && !GroupedPlanner.aggregates(t, i, e).isEmpty()) {
+                throw new CrossShardRefusal("expressions over aggregates are not merged across shards: " + t.text(i, e));
+            }
             if (output < 0) {
                 throw new CrossShardRefusal("HAVING refers to " + t.text(i, e)
                         + ", which is neither a GROUP BY key nor an aggregate");
