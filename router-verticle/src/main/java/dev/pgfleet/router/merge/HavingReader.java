@@ -43,7 +43,8 @@ final class HavingReader {
         if (pos < end) {
             throw refuse(pos);
         }
-        return e;
+        // HAVING $1: the parameter is a boolean, and eval gives a lone Param's text.
+        return e instanceof Expr.Param ? new Expr.Compare("=", e, new Expr.Const(true)) : e;
     }
 
     private CrossShardRefusal refuse(int at) {

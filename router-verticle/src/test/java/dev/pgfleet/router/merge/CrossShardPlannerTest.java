@@ -376,6 +376,9 @@ class CrossShardPlannerTest {
         assertEquals(new Expr.And(new Expr.Compare(">=", new Expr.Arith("+", new Expr.Arith("*", new Expr.Ref(1),
                 new Expr.Const(2L)), new Expr.Const(1L)), new Expr.Const(5L)), new Expr.Const(true)), e);
 
+        e = PLANNER.plan("SELECT country FROM users GROUP BY country HAVING $1").having();
+        assertEquals(new Expr.Compare("=", new Expr.Param(1), new Expr.Const(true)), e);
+
         e = PLANNER.plan("SELECT country FROM users GROUP BY country HAVING (count(*)) != 1").having();
         assertEquals(new Expr.Compare("<>", new Expr.Ref(1), new Expr.Const(1L)), e);
     }
