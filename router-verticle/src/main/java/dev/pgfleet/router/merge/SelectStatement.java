@@ -86,6 +86,15 @@ final class SelectStatement {
         if (select < 0) {
             throw new CrossShardRefusal("only a SELECT is run across shards");
         }
+        for (int k = 0; k + 1 < select; k++) {
+            if (t.is(k, LPAREN) && t.depth[k] == 0 && t.is(k + 1, WORD)) {
+                String w = t.word[k + 1];
+                if (w.equals("insert") || w.equals("update") || w.equals("delete") || w.equals("merge")) {
+                    // Every shard would run it: a write the client meant once.
+                    throw new CrossShardRefusal("a data-modifying WITH (" + w.toUpperCase() + ") is not run across shards");
+                }
+            }
+        }
         int i = select + 1;
         if (t.isWord(i, "all")) {
             i++;
