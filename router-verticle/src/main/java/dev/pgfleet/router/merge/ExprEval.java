@@ -5,7 +5,7 @@ import java.math.RoundingMode;
 import java.util.Locale;
 
 /** {@link Expr#eval}: SQL's three-valued logic and PostgreSQL's arithmetic and comparisons. */
-final class ExprEval {
+public final class ExprEval {
     private ExprEval() {
     }
 
@@ -13,7 +13,7 @@ final class ExprEval {
     private record Text(String value) {
     }
 
-    static Object eval(Expr e, Object[] outputs, Object[] params) {
+    public static Object eval(Expr e, Object[] outputs, Object[] params) {
         Object v = raw(e, outputs, params);
         return v instanceof Text t ? t.value : v;
     }
