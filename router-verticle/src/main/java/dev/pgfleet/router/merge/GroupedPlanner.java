@@ -157,9 +157,10 @@ final class GroupedPlanner {
             sql.append(t.text(0, s.select)).append(' ');
         }
         sql.append("SELECT ").append(String.join(", ", columns));
-        if (s.from >= 0) {
+        if (s.from >= 0 || s.where >= 0) {
+            int start = s.from >= 0 ? s.from : s.where;
             int end = s.where >= 0 ? s.endOf(s.where) : s.endOf(s.from);
-            sql.append(' ').append(t.text(s.from, end));
+            sql.append(' ').append(t.text(start, end));
         }
         if (!shardGroupBy.isEmpty()) {
             sql.append(" GROUP BY ");

@@ -161,6 +161,7 @@ class CrossShardPlannerTest {
         {"SELECT country, count(*) FROM users GROUP BY country ORDER BY country LIMIT 2 OFFSET 1",
             "SELECT country, count(*) FROM users GROUP BY 1"},
         {"SELECT country FROM users GROUP BY country", "SELECT country FROM users GROUP BY 1"},
+        {"SELECT count(*) WHERE 1 = $1::int", "SELECT count(*) WHERE 1 = $1::int"},
         {"SELECT pg_catalog.count(*) FROM users", "SELECT pg_catalog.count(*) FROM users"},
     };
 
