@@ -86,8 +86,10 @@ final class GroupedPlanner {
             List<AggregateCall> calls = aggregates(t, item.from(), item.exprEnd());
             if (calls.isEmpty()) {
                 if (!isKeyItem(i) && !isConstant(item.from(), item.exprEnd())) {
+                    String f = Functions.firstUnknown(t, item.from(), item.exprEnd());
                     throw new CrossShardRefusal("column " + t.text(item.from(), item.exprEnd())
-                            + " must appear in the GROUP BY clause to run across shards");
+                            + " must appear in the GROUP BY clause to run across shards"
+                            + (f == null ? "" : " (" + f + " is not an aggregate PgFleet merges)"));
                 }
                 Out o = new Out(null, null);
                 o.partials.add(column(t.text(item.from(), item.to())));
