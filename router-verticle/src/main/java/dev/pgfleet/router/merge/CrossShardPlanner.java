@@ -3,6 +3,7 @@ package dev.pgfleet.router.merge;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Plans one SELECT across the shards of a sharded pool: which SQL every shard runs and how the
@@ -34,7 +35,7 @@ public final class CrossShardPlanner {
         }
         SqlTokens t = SqlTokens.read(sql);
         SelectStatement s = SelectStatement.read(t);
-        Set<String> unknown = Functions.newSet();
+        Set<String> unknown = new TreeSet<>();
         for (int k = 0; k < t.count; k++) {
             if (k < s.select && t.depth[k] == 0) {
                 continue; // WITH's names and column lists

@@ -2,13 +2,11 @@ package dev.pgfleet.router.merge;
 
 import static dev.pgfleet.router.merge.SqlTokens.DOT;
 import static dev.pgfleet.router.merge.SqlTokens.LPAREN;
-import static dev.pgfleet.router.merge.SqlTokens.OP;
 import static dev.pgfleet.router.merge.SqlTokens.QIDENT;
 import static dev.pgfleet.router.merge.SqlTokens.WORD;
 
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /** Which names before a {@code (} are function calls, which of them are aggregates PgFleet merges. */
 final class Functions {
@@ -133,22 +131,14 @@ final class Functions {
         return quoted.substring(1, quoted.length() - 1).replace("\"\"", "\"");
     }
 
-    /** The lower-case names of the functions called in {@code [from, to)} that are not PostgreSQL built-ins. */
-    static void unknown(SqlTokens t, int from, int to, Set<String> into) {
+    /** The first function called in {@code [from, to)} that is not a PostgreSQL built-in, or null. */
+    static String firstUnknown(SqlTokens t, int from, int to) {
         for (int i = from; i < to; i++) {
             String f = calledAt(t, i);
             if (f != null && !BUILTIN.contains(f)) {
-                into.add(f);
+                return f;
             }
         }
-    }
-
-    static Set<String> newSet() {
-        return new TreeSet<>();
-    }
-
-    /** Operators other than these make an expression more than a column ref. */
-    static boolean isOperator(SqlTokens t, int i) {
-        return t.is(i, OP);
+        return null;
     }
 }

@@ -86,8 +86,10 @@ final class GroupedPlanner {
             List<AggregateCall> calls = aggregates(t, item.from(), item.exprEnd());
             if (calls.isEmpty()) {
                 if (!isKeyItem(i) && !isConstant(item.from(), item.exprEnd())) {
+                    String f = Functions.firstUnknown(t, item.from(), item.exprEnd());
                     throw new CrossShardRefusal("column " + t.text(item.from(), item.exprEnd())
-                            + " must appear in the GROUP BY clause to run across shards");
+                            + " must appear in the GROUP BY clause to run across shards"
+                            + (f == null ? "" : " (" + f + " is not an aggregate PgFleet merges)"));
                 }
                 Out o = new Out(null, null);
                 o.partials.add(column(t.text(item.from(), item.to())));
@@ -157,9 +159,10 @@ final class GroupedPlanner {
             sql.append(t.text(0, s.select)).append(' ');
         }
         sql.append("SELECT ").append(String.join(", ", columns));
-        if (s.from >= 0) {
+        if (s.from >= 0 || s.where >= 0) {
+            int start = s.from >= 0 ? s.from : s.where;
             int end = s.where >= 0 ? s.endOf(s.where) : s.endOf(s.from);
-            sql.append(' ').append(t.text(s.from, end));
+            sql.append(' ').append(t.text(start, end));
         }
         if (!shardGroupBy.isEmpty()) {
             sql.append(" GROUP BY ");

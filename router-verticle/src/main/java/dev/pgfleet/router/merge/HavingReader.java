@@ -1,7 +1,6 @@
 package dev.pgfleet.router.merge;
 
 import static dev.pgfleet.router.merge.SqlTokens.COMMA;
-import static dev.pgfleet.router.merge.SqlTokens.DOT;
 import static dev.pgfleet.router.merge.SqlTokens.LPAREN;
 import static dev.pgfleet.router.merge.SqlTokens.NUMBER;
 import static dev.pgfleet.router.merge.SqlTokens.PARAM;
@@ -295,9 +294,5 @@ final class HavingReader {
             }
         }
         return new BigDecimal(s);
-    }
-
-    static boolean dotted(SqlTokens t, int i) {
-        return t.is(i, DOT);
     }
 }

@@ -4,7 +4,6 @@ import static dev.pgfleet.router.merge.SqlTokens.COMMA;
 import static dev.pgfleet.router.merge.SqlTokens.DOT;
 import static dev.pgfleet.router.merge.SqlTokens.LPAREN;
 import static dev.pgfleet.router.merge.SqlTokens.NUMBER;
-import static dev.pgfleet.router.merge.SqlTokens.OP;
 import static dev.pgfleet.router.merge.SqlTokens.PARAM;
 import static dev.pgfleet.router.merge.SqlTokens.QIDENT;
 import static dev.pgfleet.router.merge.SqlTokens.RPAREN;
@@ -328,10 +327,5 @@ final class SelectStatement {
             }
         }
         return -1;
-    }
-
-    /** Whether an OP token {@code i} is one. */
-    boolean isOp(int i) {
-        return t.is(i, OP);
     }
 }

@@ -273,6 +273,86 @@ class CrossShardPlannerPostgresTest {
         return ((Comparable<Object>) x).compareTo(y);
     }
 
+    // -- merging ungrouped plans ----------------------------------------------------------------
+
+    /** Ungrouped queries with a total order (or DISTINCT), merged from two halves. */
+    static final String[] MERGED_ROWS = {
+        "SELECT id, name FROM users ORDER BY name DESC, id LIMIT 10",
+        "SELECT id, name FROM users ORDER BY name, id LIMIT 5 OFFSET 7",
+        "SELECT * FROM users ORDER BY created DESC LIMIT 6 OFFSET 3",
+        "SELECT id FROM users ORDER BY age NULLS FIRST, id DESC OFFSET 30",
+        "SELECT id FROM users ORDER BY score * -1 LIMIT $1 OFFSET $1",
+        "SELECT u.* FROM users u ORDER BY u.ratio DESC FETCH FIRST 4 ROWS ONLY",
+        "SELECT DISTINCT country FROM users ORDER BY country LIMIT 2 OFFSET 1",
+        "SELECT DISTINCT ON (country) country, id FROM users ORDER BY country, id DESC",
+        "SELECT DISTINCT ON (name) id, name FROM users ORDER BY name, created LIMIT 3",
+        "SELECT o.id, o.amount FROM orders o JOIN users u ON u.id = o.user_id WHERE u.active ORDER BY o.amount DESC, o.id LIMIT 8",
+    };
+
+    @Test
+    void mergedRowsGiveTheClientsResult() throws Exception {
+        List<String> problems = new ArrayList<>();
+        for (String sql : MERGED_ROWS) {
+            CrossShardPlan p = CrossShardPlannerTest.PLANNER.plan(sql);
+            Savepoint before = db.setSavepoint();
+            List<List<Object>> rows = new ArrayList<>();
+            List<List<Object>> expected = new ArrayList<>();
+            Object[] params;
+            int columns;
+            try {
+                columns = run("planner_a", sql, p.shardSql(), rows).getColumnCount();
+                run("planner_b", sql, p.shardSql(), rows);
+                run("planner_whole", sql, sql, expected);
+                params = paramValues(sql);
+            } catch (SQLException e) {
+                problems.add(sql + "\n    " + e.getMessage());
+                continue;
+            } finally {
+                db.rollback(before);
+            }
+            List<int[]> keys = new ArrayList<>();
+            for (SortKey k : p.orderBy()) {
+                keys.add(new int[] {k.column() >= 0 ? k.column() : columns + k.column(), k.descending() ? 1 : 0,
+                        k.nullsFirst() ? 1 : 0});
+            }
+            rows.sort((x, y) -> compareRows(x, y, keys));
+            int visible = columns - p.hiddenColumns();
+            List<List<Object>> merged = new ArrayList<>();
+            Set<List<Object>> seen = new HashSet<>();
+            for (List<Object> row : rows) {
+                List<Object> key = new ArrayList<>();
+                if (!p.distinctOn().isEmpty()) {
+                    for (int c : p.distinctOn()) {
+                        key.add(row.get(c >= 0 ? c : columns + c));
+                    }
+                } else {
+                    key.addAll(row.subList(0, visible));
+                }
+                if (p.distinct() && !seen.add(key)) {
+                    continue;
+                }
+                merged.add(row.subList(0, visible));
+            }
+            long offset = bound(p.offset(), params, 0);
+            long limit = bound(p.limit(), params, Long.MAX_VALUE);
+            List<List<Object>> result = merged.subList((int) Math.min(offset, merged.size()),
+                    (int) Math.min(merged.size(), offset + Math.min(limit, merged.size())));
+            if (!String.valueOf(result).equals(String.valueOf(expected))) {
+                problems.add(sql + "\n    " + p.shardSql() + "\n    merged:   " + result + "\n    expected: " + expected);
+            }
+        }
+        if (!problems.isEmpty()) {
+            fail(String.join("\n", problems));
+        }
+    }
+
+    private static long bound(Bound b, Object[] params, long absent) {
+        if (b == null) {
+            return absent;
+        }
+        return b.param() == 0 ? b.constant() : Long.parseLong((String) params[b.param() - 1]);
+    }
+
     // -- merging grouped plans ------------------------------------------------------------------
 
     /** Grouped queries whose merge of two halves must give the client's result over all rows. */

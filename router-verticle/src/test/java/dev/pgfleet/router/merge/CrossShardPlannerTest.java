@@ -161,6 +161,7 @@ class CrossShardPlannerTest {
         {"SELECT country, count(*) FROM users GROUP BY country ORDER BY country LIMIT 2 OFFSET 1",
             "SELECT country, count(*) FROM users GROUP BY 1"},
         {"SELECT country FROM users GROUP BY country", "SELECT country FROM users GROUP BY 1"},
+        {"SELECT count(*) WHERE 1 = $1::int", "SELECT count(*) WHERE 1 = $1::int"},
         {"SELECT pg_catalog.count(*) FROM users", "SELECT pg_catalog.count(*) FROM users"},
     };
 
@@ -190,6 +191,7 @@ class CrossShardPlannerTest {
         {"SELECT country, count(*) FROM users GROUP BY CUBE (country)", "CUBE"},
         {"SELECT country, count(*) FROM users GROUP BY GROUPING SETS ((country), ())", "GROUPING SETS"},
         {"SELECT name, count(*) FROM users GROUP BY country", "name must appear in the GROUP BY"},
+        {"SELECT country, myagg(age) FROM users GROUP BY country", "myagg is not an aggregate PgFleet merges"},
         {"SELECT id, row_number() OVER (ORDER BY id) FROM users", "window functions"},
         {"SELECT country, count(*) OVER () FROM users", "window functions"},
         {"SELECT id FROM users WINDOW w AS (ORDER BY id)", "WINDOW"},
