@@ -231,7 +231,7 @@ public final class CrossShardChecks {
                 return null; // TABLE name: every shard's rows, nothing to relate
             }
             if (t.isWord(s, KeyReaderWords.VALUES)) {
-                return null;
+                return subqueries(s, e, -1, e, clauseStarts);
             }
             if (!t.isWord(s, KeyReaderWords.SELECT)) {
                 return unsure(t.is(s, LPAREN) ? "a parenthesised query followed by other clauses"
@@ -728,7 +728,9 @@ public final class CrossShardChecks {
                 int close = t.partner[k];
                 String table = shardedIn(k + 1, close, false);
                 if (table != null) {
-                    return where(k, from, fromEnd, clauseStarts) + " reads sharded table " + table
+                    String what = t.isWord(s, KeyReaderWords.VALUES) ? "subquery in VALUES"
+                            : where(k, from, fromEnd, clauseStarts);
+                    return what + " reads sharded table " + table
                             + ": each shard would see only its own rows, so it cannot run across shards";
                 }
                 k = close;
@@ -780,7 +782,7 @@ public final class CrossShardChecks {
                 }
                 if (!t.is(k, WORD) || !t.name(k).equals("over") || !t.is(k - 1, RPAREN)
                         || !(t.is(k + 1, LPAREN) || t.isName(k + 1))) {
-                    continue;
+                    continue; // OVER cannot be a column label without AS: after ")" it is a window
                 }
                 int open = t.partner[k - 1];
                 if (t.is(open - 1, WORD) && t.name(open - 1).equals("filter") && t.is(open - 2, RPAREN)) {

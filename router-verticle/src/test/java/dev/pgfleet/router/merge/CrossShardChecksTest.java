@@ -227,7 +227,38 @@ class CrossShardChecksTest {
                 no("select * from users for key share nowait", "SELECT ... FOR KEY SHARE cannot lock rows across shards"),
                 no("SELECT * INTO users_copy FROM users",
                         "SELECT ... INTO would create a table on every shard: it cannot run across shards"),
+                no("SELECT * FROM countries FOR UPDATE", "SELECT ... FOR UPDATE cannot lock rows across shards"),
+                // More shapes.
+                no("VALUES ((SELECT count(*) FROM users))", "subquery in VALUES reads sharded table users" + SUBQUERY),
+                no("SELECT * FROM users u, unnest(ARRAY(SELECT user_id FROM payments)) x",
+                        "subquery in FROM reads sharded table payments" + SUBQUERY),
+                no("SELECT * FROM users LIMIT (SELECT count(*) FROM payments)",
+                        "subquery in LIMIT reads sharded table payments" + SUBQUERY),
+                no("WITH users AS (SELECT * FROM users WHERE id > 0) SELECT * FROM users",
+                        "WITH query users reads sharded table users" + SUBQUERY),
+                no("SELECT * FROM users ORDER BY row_number() OVER ()",
+                        "window function row_number() over sharded table users cannot be merged across shards"),
+                no("SELECT name FROM users EXCEPT ALL SELECT name FROM countries",
+                        "EXCEPT over sharded table users cannot be merged across shards"),
+                no("SELECT * FROM users WHERE name = 'x' UNION SELECT * FROM users WHERE name = 'y'",
+                        "UNION over sharded table users cannot be merged across shards"),
+                no("SELECT * FROM users u JOIN payments p ON u.id = p.user_id JOIN payments q ON q.amount = p.amount",
+                        join("users", "payments", "u.id", "q.user_id")),
+                no("SELECT * FROM users u, payments p, orders o WHERE u.id = p.user_id",
+                        join("users", "orders", "u.id", "o.user_id")),
+                ok("SELECT * FROM users u JOIN payments p ON u.id = p.user_id JOIN payments q ON q.user_id = u.id AND q.id <> p.id"),
+                ok("SELECT * FROM users u, payments p, orders o WHERE u.id = p.user_id AND p.user_id = o.user_id"),
+                ok("SELECT u.id, c.name FROM users u LEFT JOIN LATERAL "
+                        + "(SELECT name FROM countries WHERE code = u.country LIMIT 1) c ON true"),
+                ok("WITH RECURSIVE t(n) AS (VALUES (1) UNION ALL SELECT n + 1 FROM t WHERE n < 5) SELECT * FROM t"),
+                ok("SELECT * FROM users \"U\" JOIN payments p ON \"U\".id = p.user_id"),
+                ok("SELECT * FROM users u JOIN payments p ON ((u.id) = (p.user_id))"),
+                ok("SELECT * FROM USERS U JOIN PAYMENTS P ON U.ID = P.USER_ID;;"),
+                ok("SELECT 1 AS over, id FROM users"),
                 // What it does not read with confidence.
+                no("EXPLAIN SELECT * FROM users",
+                        "cannot read this SELECT with confidence (it does not start with SELECT, WITH, TABLE or VALUES) "
+                                + "and it names sharded table users: refused rather than merged wrongly across shards"),
                 unreal("SELECT * FROM users WHERE name = 'unterminated",
                         "cannot read this SELECT with confidence (an unterminated string, quoted identifier or comment, "
                                 + "or unbalanced parentheses) and it names sharded table users: refused rather than "
