@@ -219,6 +219,9 @@ public final class CrossShardChecks {
             if (into >= 0) {
                 return "SELECT ... INTO would create a table on every shard: it cannot run across shards";
             }
+            if (lock < 0) {
+                lock = nestedLock(0, t.count);
+            }
             if (lock >= 0) {
                 return "SELECT ... " + lockingClause(lock) + " cannot lock rows across shards";
             }
@@ -284,6 +287,27 @@ public final class CrossShardChecks {
                 equalities(where + 1, whereEnd);
             }
             return joins();
+        }
+
+        /**
+         * A locking clause of a subquery or WITH query in {@code [s, e)} (also over tables that are not sharded:
+         * the shards would lock them in transactions of their own), or -1: {@code FOR} then
+         * {@code UPDATE}, {@code SHARE}, {@code NO KEY UPDATE} or {@code KEY SHARE}, at the level of a
+         * parenthesised query.
+         */
+        private int nestedLock(int s, int e) {
+            for (int k = s; k < e; k++) {
+                if (!t.isWord(k, KeyReaderWords.FOR) || t.open[k] < 0 || !t.queryStart(t.open[k] + 1)) {
+                    continue;
+                }
+                String next = t.is(k + 1, WORD) ? t.name(k + 1) : "";
+                String then = t.is(k + 2, WORD) ? t.name(k + 2) : "";
+                if (next.equals("update") || next.equals("share") || (next.equals("no") && then.equals("key"))
+                        || (next.equals("key") && then.equals("share"))) {
+                    return k;
+                }
+            }
+            return -1;
         }
 
         /** {@code FOR UPDATE}, {@code FOR NO KEY UPDATE}, {@code FOR SHARE}, {@code FOR KEY SHARE} as written. */
@@ -395,6 +419,7 @@ public final class CrossShardChecks {
             List<Ref> left = new ArrayList<>(); // the tables joined so far in this list
             int i = s;
             boolean natural = false;
+            String outer = null; // LEFT, RIGHT or FULL: the join's kind
             boolean joined = false; // the next item is the right side of a JOIN
             while (i < e) {
                 // One item: up to a comma, a join word, ON or USING at this level.
@@ -433,6 +458,9 @@ public final class CrossShardChecks {
                     badJoin = "NATURAL JOIN of sharded tables " + firstSharded(left).display() + " and "
                             + firstSharded(right).display() + " cannot run across shards: join them on their sharding keys";
                 }
+                if (joined && outer != null && badJoin == null) {
+                    badJoin = outerJoin(outer, left, right);
+                }
                 // What follows the item: ON condition, USING list, then the next item's operator.
                 if (t.isWord(i, KeyReaderWords.ON)) {
                     int c = i + 1;
@@ -461,6 +489,7 @@ public final class CrossShardChecks {
                 }
                 natural = false;
                 joined = false;
+                outer = null;
                 if (t.is(i, COMMA)) {
                     i++;
                     continue;
@@ -471,6 +500,8 @@ public final class CrossShardChecks {
                             natural = true;
                             break;
                         case KeyReaderWords.LEFT: case KeyReaderWords.RIGHT: case KeyReaderWords.FULL:
+                            outer = t.text(i).toUpperCase(java.util.Locale.ROOT);
+                            break;
                         case KeyReaderWords.INNER: case KeyReaderWords.OUTER: case KeyReaderWords.CROSS:
                             break;
                         default:
@@ -485,6 +516,35 @@ public final class CrossShardChecks {
                 i++;
             }
             return null;
+        }
+
+        /**
+         * An outer join keeps the unmatched rows of its preserved side. When that side reads no
+         * sharded table (an omnisharded or unsharded table, a function, VALUES) and the other does,
+         * every shard keeps the rows its own part of the sharded table does not match, so a row
+         * matched on one shard also comes back NULL-extended from the others: refused. Null when
+         * the join is fine.
+         */
+        private String outerJoin(String kind, List<Ref> left, List<Ref> right) {
+            boolean l = anySharded(left);
+            boolean r = anySharded(right);
+            List<Ref> kept;
+            Ref sharded;
+            if (kind.equals("LEFT") && !l && r) {
+                kept = left;
+                sharded = firstSharded(right);
+            } else if (kind.equals("RIGHT") && l && !r) {
+                kept = right;
+                sharded = firstSharded(left);
+            } else if (kind.equals("FULL") && l != r) {
+                kept = l ? right : left;
+                sharded = firstSharded(l ? left : right);
+            } else {
+                return null;
+            }
+            String what = kept.isEmpty() ? "a subquery or function" : "table " + kept.get(0).display();
+            return kind + " JOIN keeps the unmatched rows of " + what + ", which is not sharded, against sharded table "
+                    + sharded.display() + ": every shard would return them, so it cannot run across shards";
         }
 
         /** A token at the FROM list's level that ends an item. */

@@ -63,6 +63,11 @@ class CrossShardChecksTest {
                 + "): it cannot run across shards";
     }
 
+    private static String outer(String kind, String kept, String sharded) {
+        return kind + " JOIN keeps the unmatched rows of " + kept + ", which is not sharded, against sharded table "
+                + sharded + ": every shard would return them, so it cannot run across shards";
+    }
+
     static List<Case> cases() {
         return List.of(
                 // Plain reads of one sharded table: every shard's rows, merged.
@@ -255,6 +260,24 @@ class CrossShardChecksTest {
                 ok("SELECT * FROM users u JOIN payments p ON ((u.id) = (p.user_id))"),
                 ok("SELECT * FROM USERS U JOIN PAYMENTS P ON U.ID = P.USER_ID;;"),
                 ok("SELECT 1 AS over, id FROM users"),
+                // Outer joins whose kept side is not sharded: every shard would return its unmatched rows.
+                no("SELECT * FROM countries c LEFT JOIN users u ON u.country = c.code", outer("LEFT", "table countries", "users")),
+                no("SELECT * FROM users u RIGHT JOIN countries c ON c.code = u.country", outer("RIGHT", "table countries", "users")),
+                no("SELECT * FROM users u FULL JOIN logs l ON l.id = u.id", outer("FULL", "table logs", "users")),
+                no("SELECT * FROM logs l FULL OUTER JOIN users u ON l.id = u.id", outer("FULL", "table logs", "users")),
+                no("SELECT * FROM generate_series(1, 3) g LEFT JOIN users u ON u.id = g",
+                        outer("LEFT", "a subquery or function", "users")),
+                no("SELECT * FROM (SELECT code FROM countries) c LEFT OUTER JOIN users u ON u.country = c.code",
+                        outer("LEFT", "a subquery or function", "users")),
+                ok("SELECT * FROM users u LEFT JOIN countries c ON c.code = u.country"),
+                ok("SELECT * FROM countries c RIGHT JOIN users u ON u.country = c.code"),
+                ok("SELECT * FROM users u LEFT JOIN payments p ON u.id = p.user_id LEFT JOIN countries c ON c.code = u.country"),
+                // Locks in subqueries and WITH queries, on any table.
+                no("WITH c AS (SELECT * FROM countries FOR UPDATE) SELECT * FROM users",
+                        "SELECT ... FOR UPDATE cannot lock rows across shards"),
+                no("SELECT * FROM users u JOIN (SELECT * FROM countries FOR SHARE) c ON c.code = u.country",
+                        "SELECT ... FOR SHARE cannot lock rows across shards"),
+                ok("SELECT substring(name FROM 1 FOR 2) FROM users"),
                 // What it does not read with confidence.
                 no("EXPLAIN SELECT * FROM users",
                         "cannot read this SELECT with confidence (it does not start with SELECT, WITH, TABLE or VALUES) "
