@@ -74,12 +74,23 @@ public final class CrossShardChecks {
             return null;
         }
         StatementTokens t = StatementTokens.read(lx);
-        int after = lx.type;
-        while (after == SEMI) {
-            after = lx.next();
-        }
         Reader r = new Reader(t, tables);
-        if (t.broken || after != EOF) {
+        boolean broken = t.broken;
+        boolean several = false;
+        while (!broken) {
+            int after = lx.type;
+            while (after == SEMI) {
+                after = lx.next();
+            }
+            if (after == EOF) {
+                break;
+            }
+            several = true;
+            StatementTokens next = StatementTokens.read(lx); // only to find the tables it names
+            r.following.add(next);
+            broken = next.broken;
+        }
+        if (t.broken || several) {
             return r.unsure(t.broken ? "an unterminated string, quoted identifier or comment, or unbalanced parentheses"
                     : "several statements in one string");
         }
@@ -110,25 +121,38 @@ public final class CrossShardChecks {
         private final List<int[]> onRegions = new ArrayList<>();
         /** A NATURAL JOIN, or a USING that does not join sharding keys, between sharded tables. */
         private String badJoin;
+        /** The statements after this one in the same string, if any. */
+        final List<StatementTokens> following = new ArrayList<>();
 
         Reader(StatementTokens t, ShardKeyReader.Tables tables) {
             this.t = t;
             this.tables = tables;
         }
 
-        /** A sharded table named anywhere in the statement (any name token, as ShardKeyReader's name scan), or null. */
+        /**
+         * A sharded table named anywhere in the statement or those after it (any name token, as
+         * ShardKeyReader's name scan does), or null.
+         */
         private String shardedNamed() {
-            for (int k = 0; k < t.count; k++) {
-                if (!t.isName(k) || t.is(k - 1, DOT)) {
+            String found = shardedNamed(t);
+            for (int i = 0; found == null && i < following.size(); i++) {
+                found = shardedNamed(following.get(i));
+            }
+            return found;
+        }
+
+        private String shardedNamed(StatementTokens x) {
+            for (int k = 0; k < x.count; k++) {
+                if (!x.isName(k) || x.is(k - 1, DOT)) {
                     continue;
                 }
-                int end = t.nameEnd(k, t.count);
-                String firstName = t.name(k);
+                int end = x.nameEnd(k, x.count);
+                String firstName = x.name(k);
                 if (tables.keyColumn(null, firstName) != null) {
                     return firstName;
                 }
-                if (end - k >= 3 && tables.keyColumn(firstName, t.name(k + 2)) != null) {
-                    return firstName + "." + t.name(k + 2);
+                if (end - k >= 3 && tables.keyColumn(firstName, x.name(k + 2)) != null) {
+                    return firstName + "." + x.name(k + 2);
                 }
                 k = end - 1;
             }

@@ -278,6 +278,10 @@ class CrossShardChecksTest {
                 no("SELECT * FROM users u JOIN (SELECT * FROM countries FOR SHARE) c ON c.code = u.country",
                         "SELECT ... FOR SHARE cannot lock rows across shards"),
                 ok("SELECT substring(name FROM 1 FOR 2) FROM users"),
+                ok("SELECT * FROM users u TABLESAMPLE BERNOULLI (50) JOIN payments p ON u.id = p.user_id"),
+                ok("SELECT * FROM users AS u (uid, uname) JOIN countries c ON c.code = u.country"),
+                ok("SELECT * FROM users u JOIN payments p ON u.id = p.user_id WHERE u.id IN (1, 2, 3) AND p.amount BETWEEN 1 AND 5"),
+                ok("SELECT * FROM users u, payments p WHERE p.amount BETWEEN 1 AND 5 AND u.id = p.user_id"),
                 // What it does not read with confidence.
                 no("EXPLAIN SELECT * FROM users",
                         "cannot read this SELECT with confidence (it does not start with SELECT, WITH, TABLE or VALUES) "
@@ -292,7 +296,16 @@ class CrossShardChecksTest {
                 no("(SELECT * FROM users ORDER BY id) LIMIT 2",
                         "cannot read this SELECT with confidence (a parenthesised query followed by other clauses) and "
                                 + "it names sharded table users: refused rather than merged wrongly across shards"),
+                no("SELECT * FROM users u JOIN payments p JOIN orders o ON o.user_id = p.user_id ON u.id = p.user_id",
+                        "cannot read this SELECT with confidence (a join with several ON conditions in a row) and it "
+                                + "names sharded table users: refused rather than merged wrongly across shards"),
                 unreal("SELECT * FROM countries; SELECT 1", null),
+                unreal("SELECT * FROM countries; SELECT * FROM logs; SELECT * FROM app.accounts",
+                        "cannot read this SELECT with confidence (several statements in one string) and it names "
+                                + "sharded table app.accounts: refused rather than merged wrongly across shards"),
+                unreal("SELECT 1; SELECT * FROM users WHERE name = 'x",
+                        "cannot read this SELECT with confidence (several statements in one string) and it names "
+                                + "sharded table users: refused rather than merged wrongly across shards"),
                 unreal("SELECT 'unterminated", null));
     }
 
