@@ -357,6 +357,125 @@ class CrossShardChecksTest {
         }
     }
 
+    /**
+     * Accepted statements whose merge is the concatenation of the shards' rows (no aggregate,
+     * DISTINCT, ORDER BY or LIMIT for the proxy to apply): on data split over two shard schemas,
+     * the rows of both shards are, as a multiset, the rows of the whole data.
+     */
+    static final List<String> CONCATENATED = List.of(
+            "SELECT * FROM users",
+            "SELECT u.name, p.amount FROM users u JOIN payments p ON u.id = p.user_id",
+            "SELECT * FROM users u LEFT JOIN payments p ON (u.id = p.user_id) WHERE u.name <> 'x'",
+            "SELECT * FROM users u FULL OUTER JOIN payments p ON u.id = p.user_id",
+            "SELECT * FROM payments p RIGHT JOIN users u ON u.id = p.user_id",
+            "SELECT * FROM users u, payments p WHERE u.id = p.user_id AND p.amount > 10",
+            "SELECT * FROM users u CROSS JOIN payments p WHERE p.user_id = u.id",
+            "SELECT * FROM users a JOIN users b ON a.id = b.id",
+            "SELECT * FROM users u JOIN payments p ON u.id = p.user_id JOIN orders o ON o.user_id = p.user_id",
+            "SELECT * FROM users u, payments p, orders o WHERE u.id = p.user_id AND p.user_id = o.user_id",
+            "SELECT * FROM payments JOIN orders USING (user_id)",
+            "SELECT * FROM payments FULL JOIN orders USING (user_id)",
+            "SELECT u.name, c.name FROM users u JOIN countries c ON c.code = u.country",
+            "SELECT * FROM users u LEFT JOIN countries c ON c.code = u.country",
+            "SELECT * FROM countries c RIGHT JOIN users u ON u.country = c.code",
+            "SELECT * FROM users u LEFT JOIN payments p ON u.id = p.user_id LEFT JOIN countries c ON c.code = u.country",
+            "SELECT * FROM countries NATURAL JOIN users",
+            "SELECT * FROM users WHERE country IN (SELECT code FROM countries WHERE name LIKE 'F%')",
+            "SELECT u.*, (SELECT name FROM countries c WHERE c.code = u.country) FROM users u",
+            "WITH c AS (SELECT code FROM countries) SELECT u.* FROM users u JOIN c ON c.code = u.country",
+            "SELECT * FROM users u JOIN LATERAL (SELECT count(*) AS n FROM logs l WHERE l.id = u.id) x ON true",
+            "SELECT * FROM users u, generate_series(1, 3) g");
+
+    /** Refused statements whose shards' rows, concatenated, are not the answer on the test data. */
+    static final List<String> NOT_CONCATENATED = List.of(
+            "SELECT * FROM users u JOIN payments p ON u.id = p.id",
+            "SELECT * FROM users u, payments p",
+            "SELECT * FROM users a JOIN users b ON a.name = b.name",
+            "SELECT * FROM users JOIN payments USING (id)",
+            "SELECT * FROM countries c LEFT JOIN users u ON u.country = c.code",
+            "SELECT * FROM users u RIGHT JOIN countries c ON c.code = u.country",
+            "SELECT * FROM users u FULL JOIN logs l ON l.id = u.id",
+            "SELECT * FROM generate_series(1, 3) g LEFT JOIN users u ON u.id = g",
+            "SELECT u.*, (SELECT count(*) FROM payments) FROM users u",
+            "SELECT * FROM countries c WHERE EXISTS (SELECT 1 FROM users u WHERE u.country = c.code)",
+            "WITH big AS (SELECT max(amount) AS m FROM payments) SELECT * FROM users u, big",
+            "SELECT country FROM users UNION SELECT code FROM countries",
+            "SELECT id, rank() OVER (ORDER BY id) FROM users",
+            "SELECT id, count(*) OVER () FROM users");
+
+    @Test
+    void acceptedJoinsAreCoLocatedAndRefusedOnesAreNot() throws SQLException {
+        try (Connection c = TestPostgres.shards().get(0).connectSuperuser(TestUsers.DATABASE);
+             Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            // The whole data, and the same rows split by key: users by id, payments and orders by
+            // user_id (id % 2), countries and logs copied to both. Every country with users has
+            // some on both shards, 'es' and 'pt' have none; payments 21 and 22 and order 23 have no
+            // user; names repeat across shards.
+            for (String schema : List.of("cs_all", "cs_s0", "cs_s1")) {
+                s.execute("CREATE SCHEMA " + schema);
+                String shard = schema.equals("cs_all") ? "true" : "% 2 = " + schema.charAt(4);
+                String where = shard.equals("true") ? "" : " WHERE id " + shard;
+                s.execute("CREATE TABLE " + schema + ".users AS SELECT id::bigint AS id, 'n' || (id % 5) AS name, "
+                        + "(ARRAY['fr', 'de', 'it'])[id % 3 + 1] AS country, now() AS created "
+                        + "FROM generate_series(1, 20) id" + where);
+                s.execute("CREATE TABLE " + schema + ".payments AS SELECT * FROM (SELECT id::bigint AS id, "
+                        + "(id % 22 + 1)::bigint AS user_id, id * 1.5 AS amount FROM generate_series(1, 30) id) p"
+                        + (where.isEmpty() ? "" : " WHERE user_id " + shard));
+                s.execute("CREATE TABLE " + schema + ".orders AS SELECT * FROM (VALUES (1::bigint, 'a'), (2, 'b'), "
+                        + "(4, 'c'), (4, 'd'), (23, 'e')) o(user_id, note)"
+                        + (where.isEmpty() ? "" : " WHERE user_id " + shard));
+                s.execute("CREATE TABLE " + schema + ".countries AS SELECT * FROM (VALUES ('fr', 'France'), "
+                        + "('de', 'Germany'), ('it', 'Italy'), ('es', 'Spain'), ('pt', 'Portugal')) c(code, name)");
+                s.execute("CREATE TABLE " + schema + ".logs AS SELECT id::bigint AS id, 'n' || id AS msg "
+                        + "FROM generate_series(1, 5) id");
+            }
+            List<String> wrong = new ArrayList<>();
+            for (String sql : CONCATENATED) {
+                assertEquals(null, CrossShardChecks.refusal(sql, SHARDED, OMNISHARDED), sql);
+                if (!rows(s, "cs_all", sql).equals(merged(s, sql))) {
+                    wrong.add("accepted, but the shards' rows are not the answer: " + sql);
+                }
+            }
+            for (String sql : NOT_CONCATENATED) {
+                assertTrue(CrossShardChecks.refusal(sql, SHARDED, OMNISHARDED) != null, sql);
+                if (rows(s, "cs_all", sql).equals(merged(s, sql))) {
+                    wrong.add("refused, but the test data does not show why: " + sql);
+                }
+            }
+            c.rollback();
+            if (!wrong.isEmpty()) {
+                fail(String.join("\n", wrong));
+            }
+        }
+    }
+
+    /** Both shards' rows of {@code sql}, sorted. */
+    private static List<String> merged(Statement s, String sql) throws SQLException {
+        List<String> all = new ArrayList<>(rows(s, "cs_s0", sql));
+        all.addAll(rows(s, "cs_s1", sql));
+        all.sort(null);
+        return all;
+    }
+
+    /** The rows of {@code sql} with {@code schema} first in the search_path, each as text, sorted. */
+    private static List<String> rows(Statement s, String schema, String sql) throws SQLException {
+        s.execute("SET LOCAL search_path = " + schema);
+        List<String> out = new ArrayList<>();
+        try (java.sql.ResultSet rs = s.executeQuery(sql)) {
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                StringBuilder b = new StringBuilder();
+                for (int i = 1; i <= n; i++) {
+                    b.append(rs.getString(i)).append('|');
+                }
+                out.add(b.toString());
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
     @Test
     void postgresRunsTheTestStatements() throws SQLException {
         List<String> refused = new ArrayList<>();
