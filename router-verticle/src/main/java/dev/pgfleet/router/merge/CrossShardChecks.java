@@ -174,10 +174,10 @@ public final class CrossShardChecks {
                 e--;
             }
             if (t.isWord(s, KeyReaderWords.WITH)) {
-                int[] body = new int[1];
+                int[] body = {-1};
                 String r = withList(s, e, body);
-                if (r != null) {
-                    return r;
+                if (r != null || body[0] < 0) {
+                    return r; // a refusal, or a WITH list not followed (null when no sharded table is named)
                 }
                 s = body[0];
                 while (t.wrapped(s, e)) {
@@ -350,7 +350,8 @@ public final class CrossShardChecks {
         /**
          * {@code WITH [RECURSIVE] name [(cols)] AS [[NOT] MATERIALIZED] (query) [SEARCH ...] [CYCLE ...], ...}:
          * a refusal for a WITH query that writes or reads a sharded table, else null with the main
-         * query's first token in {@code body[0]}.
+         * query's first token in {@code body[0]}. A list it does not follow gives {@link #unsure}'s
+         * answer and leaves {@code body[0]} at -1.
          */
         private String withList(int s, int e, int[] body) {
             int i = s + 1;
@@ -580,7 +581,9 @@ public final class CrossShardChecks {
                 return false;
             }
             switch (t.word[k]) {
-                case KeyReaderWords.NATURAL: case KeyReaderWords.LEFT: case KeyReaderWords.RIGHT:
+                case KeyReaderWords.LEFT: case KeyReaderWords.RIGHT:
+                    return !t.is(k + 1, LPAREN); // left(text, n), right(text, n) are functions
+                case KeyReaderWords.NATURAL:
                 case KeyReaderWords.FULL: case KeyReaderWords.INNER: case KeyReaderWords.CROSS:
                 case KeyReaderWords.JOIN: case KeyReaderWords.ON: case KeyReaderWords.USING:
                     return true;
@@ -598,7 +601,9 @@ public final class CrossShardChecks {
                 return false;
             }
             switch (t.word[k]) {
-                case KeyReaderWords.NATURAL: case KeyReaderWords.LEFT: case KeyReaderWords.RIGHT:
+                case KeyReaderWords.LEFT: case KeyReaderWords.RIGHT:
+                    return !t.is(k + 1, LPAREN); // left(text, n), right(text, n) are functions
+                case KeyReaderWords.NATURAL:
                 case KeyReaderWords.FULL: case KeyReaderWords.INNER: case KeyReaderWords.CROSS:
                 case KeyReaderWords.JOIN: case KeyReaderWords.ON:
                     return true;

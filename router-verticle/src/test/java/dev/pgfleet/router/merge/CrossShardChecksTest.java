@@ -278,6 +278,11 @@ class CrossShardChecksTest {
                 no("SELECT * FROM users u JOIN (SELECT * FROM countries FOR SHARE) c ON c.code = u.country",
                         "SELECT ... FOR SHARE cannot lock rows across shards"),
                 ok("SELECT substring(name FROM 1 FOR 2) FROM users"),
+                ok("SELECT * FROM users u JOIN countries c ON c.code = left(u.name, 2) LEFT JOIN payments p "
+                        + "ON p.user_id = u.id AND right(p.amount::text, 1) = '0'"),
+                unreal("WITH x AS (SELECT 1), y SELECT * FROM users",
+                        "cannot read this SELECT with confidence (a WITH list it does not follow) and it names "
+                                + "sharded table users: refused rather than merged wrongly across shards"),
                 ok("SELECT * FROM users u TABLESAMPLE BERNOULLI (50) JOIN payments p ON u.id = p.user_id"),
                 ok("SELECT * FROM users AS u (uid, uname) JOIN countries c ON c.code = u.country"),
                 ok("SELECT * FROM users u JOIN payments p ON u.id = p.user_id WHERE u.id IN (1, 2, 3) AND p.amount BETWEEN 1 AND 5"),
