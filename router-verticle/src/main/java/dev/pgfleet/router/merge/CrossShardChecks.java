@@ -35,16 +35,23 @@ import java.util.Set;
  *   <li>subqueries (select list, FROM, LATERAL, WHERE, join conditions) and WITH queries that read a
  *       sharded table: each shard's subquery sees a part of the table (a count, an IN list, a max);</li>
  *   <li>UNION, INTERSECT, EXCEPT over sharded tables (duplicates and differences across shards);</li>
- *   <li>{@code FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE} (locks in transactions of several
- *       shards), {@code SELECT ... INTO} (a table on every shard), data-modifying WITH queries;</li>
+ *   <li>an outer join whose kept side reads no sharded table ({@code countries LEFT JOIN users}):
+ *       every shard would return the kept rows its part of the sharded table does not match, so a
+ *       country matched on one shard would also come back NULL-extended from the others;</li>
+ *   <li>{@code FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE}, also in a subquery or WITH query
+ *       (locks in transactions of several shards), {@code SELECT ... INTO} (a table on every
+ *       shard), data-modifying WITH queries, whatever tables they name;</li>
  *   <li>anything this reader does not follow with confidence where a sharded table is named: better
  *       a refusal than a merge that is wrong.</li>
  * </ul>
- * Joins with omnisharded tables (a full copy on every shard) and with unsharded ones, and
- * subqueries or WITH queries over only such tables, are allowed. Table names match as
- * {@code ShardingSchema} matches them: a bare configured name matches in any schema, a configured
- * {@code schema.table} only there, and a bare name in the query matches a configured
- * {@code public.table} too (the search_path's usual schema).
+ * Inner joins with omnisharded tables (a full copy on every shard) and with unsharded ones, outer
+ * joins that keep a sharded side, and subqueries or WITH queries over only such tables, are
+ * allowed. Tables joined on their keys are taken to be sharded alike (same mapping, same shards),
+ * as the configuration promises; the key columns' names are all this class is told.
+ *
+ * <p>Table names match as {@code ShardingSchema} matches them: a bare configured name matches in
+ * any schema, a configured {@code schema.table} only there, and a bare name in the query matches a
+ * configured {@code public.table} too (the search_path's usual schema).
  */
 public final class CrossShardChecks {
 
