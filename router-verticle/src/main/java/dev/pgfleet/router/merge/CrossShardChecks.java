@@ -195,6 +195,10 @@ public final class CrossShardChecks {
             if (s >= e) {
                 return unsure("no query after WITH");
             }
+            if (!t.isWord(s, KeyReaderWords.SELECT) && !t.isWord(s, KeyReaderWords.TABLE)
+                    && !t.isWord(s, KeyReaderWords.VALUES) && !t.is(s, LPAREN)) {
+                return unsure("it does not start with SELECT, WITH, TABLE or VALUES");
+            }
             int level = t.open[s];
             // Clauses of the main query: its own level only.
             int from = -1, where = -1, window = -1, setOp = -1, lock = -1, into = -1;
@@ -268,8 +272,7 @@ public final class CrossShardChecks {
                 return subqueries(s, e, -1, e, clauseStarts);
             }
             if (!t.isWord(s, KeyReaderWords.SELECT)) {
-                return unsure(t.is(s, LPAREN) ? "a parenthesised query followed by other clauses"
-                        : "it does not start with SELECT, WITH, TABLE or VALUES");
+                return unsure("a parenthesised query followed by other clauses");
             }
             int fromEnd = e;
             for (int c : clauseStarts) {

@@ -288,6 +288,9 @@ class CrossShardChecksTest {
                 ok("SELECT * FROM users u JOIN payments p ON u.id = p.user_id WHERE u.id IN (1, 2, 3) AND p.amount BETWEEN 1 AND 5"),
                 ok("SELECT * FROM users u, payments p WHERE p.amount BETWEEN 1 AND 5 AND u.id = p.user_id"),
                 // What it does not read with confidence.
+                no("WITH v AS (SELECT 1) INSERT INTO users (id, name) VALUES (3, 'c')",
+                        "cannot read this SELECT with confidence (it does not start with SELECT, WITH, TABLE or VALUES) "
+                                + "and it names sharded table users: refused rather than merged wrongly across shards"),
                 no("EXPLAIN SELECT * FROM users",
                         "cannot read this SELECT with confidence (it does not start with SELECT, WITH, TABLE or VALUES) "
                                 + "and it names sharded table users: refused rather than merged wrongly across shards"),
