@@ -204,8 +204,8 @@ public final class CrossShardChecks {
             int from = -1, where = -1, window = -1, setOp = -1, lock = -1, into = -1;
             List<Integer> clauseStarts = new ArrayList<>();
             for (int k = s; k < e; k++) {
-                if (t.open[k] != level || t.type[k] != WORD) {
-                    continue;
+                if (t.open[k] != level || t.type[k] != WORD || t.is(k - 1, DOT)) {
+                    continue; // (t.fetch is a column)
                 }
                 switch (t.word[k]) {
                     case KeyReaderWords.FROM:
@@ -243,8 +243,13 @@ public final class CrossShardChecks {
                         }
                         clauseStarts.add(k);
                         break;
+                    case KeyReaderWords.FETCH: // FETCH FIRST | NEXT; an unreserved word, so maybe a column
+                        if (t.is(k + 1, WORD) && (t.name(k + 1).equals("first") || t.name(k + 1).equals("next"))) {
+                            clauseStarts.add(k);
+                        }
+                        break;
                     case KeyReaderWords.GROUP: case KeyReaderWords.HAVING: case KeyReaderWords.ORDER:
-                    case KeyReaderWords.LIMIT: case KeyReaderWords.OFFSET: case KeyReaderWords.FETCH:
+                    case KeyReaderWords.LIMIT: case KeyReaderWords.OFFSET:
                         clauseStarts.add(k);
                         break;
                     default:
@@ -284,6 +289,14 @@ public final class CrossShardChecks {
                 String r = fromList(from + 1, fromEnd);
                 if (r != null) {
                     return r;
+                }
+                // A sharded table of the statement's own that TableRefs' walk (ShardKeyReader's reading)
+                // finds and this reading does not: refused. (Its walk ends an ON condition at left(...),
+                // right(...) or a column named fetch, so it may find fewer.)
+                TableRefs all = refs(s);
+                all.walk(s, e, from);
+                if (shardedTop(all.refs) > shardedTop(top)) {
+                    return unsure("a FROM list it does not follow");
                 }
             }
             String r = subqueries(s, e, from, fromEnd, clauseStarts);
@@ -646,6 +659,16 @@ public final class CrossShardChecks {
                     }
                 }
             }
+        }
+
+        private static int shardedTop(List<Ref> refs) {
+            int n = 0;
+            for (Ref r : refs) {
+                if (r.top() && r.sharded()) {
+                    n++;
+                }
+            }
+            return n;
         }
 
         private static boolean anySharded(List<Ref> refs) {

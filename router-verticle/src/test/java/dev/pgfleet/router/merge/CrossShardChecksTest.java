@@ -287,6 +287,10 @@ class CrossShardChecksTest {
                 ok("SELECT * FROM users AS u (uid, uname) JOIN countries c ON c.code = u.country"),
                 ok("SELECT * FROM users u JOIN payments p ON u.id = p.user_id WHERE u.id IN (1, 2, 3) AND p.amount BETWEEN 1 AND 5"),
                 ok("SELECT * FROM users u, payments p WHERE p.amount BETWEEN 1 AND 5 AND u.id = p.user_id"),
+                ok("SELECT * FROM users u JOIN payments p ON u.id = p.user_id WHERE p.amount > 0 FETCH FIRST 3 ROWS ONLY"),
+                // fetch is an unreserved word: here a column of logs, not the FETCH clause
+                unreal("SELECT * FROM logs l JOIN users u ON fetch = u.id, payments p",
+                        join("users", "payments", "u.id", "p.user_id")),
                 // What it does not read with confidence.
                 no("WITH v AS (SELECT 1) INSERT INTO users (id, name) VALUES (3, 'c')",
                         "cannot read this SELECT with confidence (it does not start with SELECT, WITH, TABLE or VALUES) "
