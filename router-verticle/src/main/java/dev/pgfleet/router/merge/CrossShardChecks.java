@@ -126,7 +126,7 @@ public final class CrossShardChecks {
         private final Map<Ref, Ref> parent = new IdentityHashMap<>();
         /** ON conditions of the main FROM, as token ranges {@code [from, to)}. */
         private final List<int[]> onRegions = new ArrayList<>();
-        /** A NATURAL JOIN, or a USING that does not join sharding keys, between sharded tables. */
+        /** The refusal of a NATURAL JOIN of sharded tables, or of an outer join keeping a side without one. */
         private String badJoin;
         /** The statements after this one in the same string, if any. */
         final List<StatementTokens> following = new ArrayList<>();
@@ -851,7 +851,7 @@ public final class CrossShardChecks {
                 String table = shardedIn(k + 1, close, false);
                 if (table != null) {
                     String what = t.isWord(s, KeyReaderWords.VALUES) ? "subquery in VALUES"
-                            : where(k, from, fromEnd, clauseStarts);
+                            : placeOf(k, from, fromEnd, clauseStarts);
                     return what + " reads sharded table " + table
                             + ": each shard would see only its own rows, so it cannot run across shards";
                 }
@@ -861,7 +861,7 @@ public final class CrossShardChecks {
         }
 
         /** What the subquery opening at {@code k} is, by the clause it is in. */
-        private String where(int k, int from, int fromEnd, List<Integer> clauseStarts) {
+        private String placeOf(int k, int from, int fromEnd, List<Integer> clauseStarts) {
             if (from >= 0 && k > from && k < fromEnd) {
                 for (int[] on : onRegions) {
                     if (k >= on[0] && k < on[1]) {
