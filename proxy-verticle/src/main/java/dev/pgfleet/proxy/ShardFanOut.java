@@ -44,6 +44,8 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     private ByteBuf held;
     /** Another statement came before the Sync: dropped up to it, as PostgreSQL drops after an error. */
     private boolean dropping;
+    /** The commit in two phases (pools with two_phase_commit), once begun. */
+    private TwoPhaseCommit twoPhase;
 
     ShardFanOut(ClientSession session, int[] shards) {
         this.session = session;
@@ -165,6 +167,11 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         }
     }
 
+    /** Whether the request is over (answered, or the client left). */
+    final boolean over() {
+        return done;
+    }
+
     /** Ends every shard's transaction: ROLLBACK where one is open, then the error goes to the client. */
     final void rollbackAll() {
         aborting = true;
@@ -185,8 +192,17 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         return aborting;
     }
 
-    /** COMMIT on every shard (after every shard's part succeeded). */
+    /**
+     * COMMIT on every shard (after every shard's part succeeded); with two_phase_commit, the
+     * {@link TwoPhaseCommit} instead, which calls {@link #stepDone} once committed, or ends the
+     * request with the error.
+     */
     final void commitAll() {
+        TwoPhaseRecovery tp = session.runtime.twoPhase();
+        if (tp != null && tp.enabled(session.database())) {
+            twoPhase = TwoPhaseCommit.start(this, tp);
+            return;
+        }
         for (int i = 0; i < conns.length; i++) {
             query(i, "COMMIT");
         }
@@ -315,6 +331,9 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
             return;
         }
         conns[i] = null;
+        if (twoPhase != null) {
+            return;   // the two-phase commit sees the lost connection fail its statement
+        }
         // Its transaction is gone with it; the others' are ended by closing them (mid-request,
         // perhaps mid-COPY), and the client is told.
         fail(new PgException(SqlState.CONNECTION_FAILURE, "server connection of shard " + shards[i]
