@@ -31,7 +31,7 @@ import java.util.zip.CRC32;
  *
  * <p>Recovery runs at start and every {@value #PERIOD_MILLIS} ms (a shard that was down is resolved
  * when it is back). For every pool with {@code two_phase_commit}, on every shard's primary (with the
- * pool's first user's server login) it reads {@code max_prepared_transactions} (0: an ERROR naming
+ * server login of each of the pool's users: a prepared transaction is finished by its owner) it reads {@code max_prepared_transactions} (0: an ERROR naming
  * the shard and server, and the pool's writes across shards are refused with 0A000 until it is
  * raised, since PREPARE TRANSACTION would fail on that shard) and the instance's prepared
  * transactions ({@code pg_prepared_xacts}, this database only). Those whose transaction has a
@@ -221,7 +221,7 @@ final class TwoPhaseRecovery {
         return done.future();
     }
 
-    /** Every shard primary of every pool with two-phase commit, through its first user's server pool. */
+    /** Every shard primary of every pool with two-phase commit, once per server login. */
     private List<Target> targets() {
         List<Target> targets = new ArrayList<>();
         for (PoolConfig pc : runtime.config().pools().values()) {
@@ -229,11 +229,13 @@ final class TwoPhaseRecovery {
                 continue;
             }
             for (int s = 0; s < pc.shards().size(); s++) {
+                // A prepared transaction is finished by its owner (or a superuser): one look per server login.
+                Set<String> logins = new HashSet<>();
                 for (UserConfig u : pc.users()) {
                     PoolRouting r = runtime.routing(pc.name(), u.username(), s);
-                    if (r != null && r.view != null && r.view.primary != null) {
+                    if (r != null && r.view != null && r.view.primary != null
+                        && logins.add(r.view.primary.target().user())) {
                         targets.add(new Target(pc.name(), s, r.view.primary));
-                        break;
                     }
                 }
             }
@@ -246,7 +248,7 @@ final class TwoPhaseRecovery {
             + t.server.target().port() + ")";
         String sql = "SELECT current_setting('max_prepared_transactions'), g.gid, g.old FROM (SELECT 1) one LEFT JOIN ("
             + "SELECT gid, prepared < now() - interval '" + MIN_AGE_SECONDS + " seconds' AS old FROM pg_prepared_xacts "
-            + "WHERE gid LIKE 'pgfleet\\_" + instance + "\\_%' AND database = current_database()) g ON true";
+            + "WHERE gid LIKE 'pgfleet\\_" + instance + "\\_%' AND database = current_database() AND owner = current_user) g ON true";
         return t.server.acquire(ctx, loop.connector()::open).compose(conn -> conn.runInternal(sql).compose(rows -> {
             int max = Integer.parseInt(rows.get(0)[0]);
             if (max <= 0) {
@@ -268,18 +270,20 @@ final class TwoPhaseRecovery {
                 }
                 int cut = gid.lastIndexOf('_');
                 String id = gid.substring(0, cut);
-                ids.add(id);
                 String action = action(id, "t".equals(row[2]));
-                if (action != null) {
-                    chain = chain.compose(x -> conn.runInternal(action + " '" + gid + "'").transform(r -> {
-                        if (r.succeeded()) {
-                            log.info("two-phase recovery: {} '{}' on {}", action, gid, where);
-                        } else {
-                            log.warn("two-phase recovery: {} '{}' on {} failed: {}", action, gid, where, r.cause().getMessage());
-                        }
-                        return Future.<Void>succeededFuture();
-                    }));
+                if (action == null) {
+                    ids.add(id);
+                    continue;
                 }
+                chain = chain.compose(x -> conn.runInternal(action + " '" + gid + "'").transform(r -> {
+                    if (r.succeeded()) {
+                        log.info("two-phase recovery: {} '{}' on {}", action, gid, where);
+                    } else {
+                        ids.add(id);   // still there
+                        log.warn("two-phase recovery: {} '{}' on {} failed: {}", action, gid, where, r.cause().getMessage());
+                    }
+                    return Future.<Void>succeededFuture();
+                }));
             }
             return chain.transform(r -> {
                 conn.release();
