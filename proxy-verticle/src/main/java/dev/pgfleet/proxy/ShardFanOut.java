@@ -16,8 +16,8 @@ import java.util.List;
  * connection per shard, taken from each shard's primary, each in a transaction of its own that
  * commits only when every shard has done its part, and rolls back on every shard when any fails
  * (without two-phase commit a failure of COMMIT itself on one shard cannot be undone on the
- * others; the client is told). The subclasses say what each shard is sent and how the answers
- * are merged: {@link ShardedInsert}, {@link ShardedCopyIn}, {@link ShardedCopyOut}.
+ * others; the client is told; with the pool's two_phase_commit, {@link TwoPhaseCommit} commits).
+ * The subclasses say what each shard is sent and how the answers are merged: {@link ShardedInsert}, {@link ShardedCopyIn}, {@link ShardedCopyOut}.
  *
  * <p>It works in steps: a step writes Query messages to some of the connections and ends when
  * every ReadyForQuery they owe has come; then {@link #stepDone} decides the next one. Every

@@ -193,7 +193,15 @@ final class TwoPhaseRecovery {
         Set<String> committedBefore = decisions.committed();
         Promise<Void> done = Promise.promise();
         ctx.runOnContext(v -> {
-            List<Target> targets = targets();
+            List<Target> targets;
+            try {
+                targets = targets();
+            } catch (RuntimeException e) {
+                log.warn("two-phase recovery pass failed", e);
+                passRunning.set(false);
+                done.complete();
+                return;
+            }
             Map<String, Boolean> poolOk = new ConcurrentHashMap<>();
             List<Future<Found>> each = new ArrayList<>();
             for (Target t : targets) {
@@ -255,8 +263,9 @@ final class TwoPhaseRecovery {
                 String why = "max_prepared_transactions is 0 on " + where
                     + ": two-phase commit is refused for the pool, and so are its writes across shards";
                 if (refused.put(t.pool, why) == null) {
-                    log.error("{}: PREPARE TRANSACTION would fail there; two_phase_commit is refused for pool {} "
-                        + "(its writes across shards get 0A000) until the server allows prepared transactions", where, t.pool);
+                    log.error("{}: max_prepared_transactions is 0, so PREPARE TRANSACTION fails there: two_phase_commit is "
+                        + "refused for pool {} (its writes across shards get 0A000) until the server allows prepared transactions",
+                        where, t.pool);
                 }
             } else if (refused.remove(t.pool) != null) {
                 log.info("{}: max_prepared_transactions is {}: two-phase commit allowed again for pool {}", where, max, t.pool);
