@@ -135,8 +135,8 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     @Override
     public final void shardMessage(ServerConnection conn, byte type, ByteBuf buf, int offset, int length) {
         int i = indexOf(conn);
-        if (i < 0 || done) {
-            return;
+        if (i < 0 || done || twoPhase != null) {
+            return;   // once the two-phase commit runs, only its own statements' answers count (a FATAL shows as a lost connection)
         }
         if (type == PgProtocol.ERROR_RESPONSE) {
             fail(buf, offset, length);

@@ -25,6 +25,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -283,6 +285,48 @@ class TwoPhaseCommitTest {
         List<String> after = records(2);
         assertEquals(List.of("COMMIT " + committed, "DONE " + committed), after);
         ShardedProxy.sql(shards.get(0), "ROLLBACK PREPARED '" + foreign + "'");
+    }
+
+    @Test
+    void aCommitPreparedLostAfterTheDecisionIsAnsweredAsCommittedAndFinishedByRecovery() throws Exception {
+        // The fail point pauses after the COMMIT record; meanwhile shard 1's server connection is
+        // terminated, so its COMMIT PREPARED cannot be sent.
+        runtime.shutdown(vertx, Duration.ofSeconds(2)).await();
+        vertx.close().await();
+        runtime = null;
+        System.setProperty("pgfleet.test.twoPhasePauseMillis", "1500");
+        try {
+            start(port);
+        } finally {
+            System.clearProperty("pgfleet.test.twoPhasePauseMillis");
+        }
+        CompletableFuture<Integer> insert = CompletableFuture.supplyAsync(() -> {
+            try (Connection c = connect(); Statement st = c.createStatement()) {
+                return st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[0] + ", 'a'), (" + keys[1] + ", 'b')");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (prepared(shards.get(1)).isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "nothing prepared on shard 1");
+            Thread.sleep(20);
+        }
+        try (Connection c = shards.get(1).connectSuperuser(TestUsers.DATABASE); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '"
+                 + TestUsers.SCRAM_USER + "'")) {
+            rs.next();
+            assertTrue(rs.getLong(1) >= 1, "PgFleet's connection to shard 1");
+        }
+        assertEquals(2, insert.get(30, TimeUnit.SECONDS), "the decision was logged: the client is told it committed");
+        assertEquals(1, countOn(0, "users WHERE id = " + keys[0]));
+        assertEquals(1, prepared(shards.get(1)).size(), "shard 1 still prepared, left to recovery");
+        long resolved = System.nanoTime() + 15_000_000_000L;   // a pass every 10 s
+        while (!prepared(shards.get(1)).isEmpty()) {
+            assertTrue(System.nanoTime() < resolved, "recovery did not commit shard 1's prepared transaction");
+            Thread.sleep(100);
+        }
+        assertEquals(1, countOn(1, "users WHERE id = " + keys[1]));
     }
 
     /** A prepared transaction of PgFleet's server login (only its owner or a superuser may finish it). */
