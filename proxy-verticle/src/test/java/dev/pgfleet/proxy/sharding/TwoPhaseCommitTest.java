@@ -146,7 +146,13 @@ class TwoPhaseCommitTest {
     }
 
     private Connection connect() throws SQLException {
+        return connect("extended");
+    }
+
+    /** pgjdbc in {@code preferQueryMode} simple (Query messages) or extended (Parse/Bind/Execute/Sync). */
+    private Connection connect(String queryMode) throws SQLException {
         java.util.Properties p = new java.util.Properties();
+        p.setProperty("preferQueryMode", queryMode);
         p.setProperty("user", TestUsers.SCRAM_USER);
         p.setProperty("password", TestUsers.SCRAM_PASSWORD);
         p.setProperty("connectTimeout", "20");
@@ -204,6 +210,43 @@ class TwoPhaseCommitTest {
         assertEquals(2, lines.size(), "records: " + lines);
         assertTrue(lines.get(0).matches("COMMIT pgfleet_[0-9a-f]{8}_\\d+_1"), lines.get(0));
         assertEquals(lines.get(0).replace("COMMIT ", "DONE "), lines.get(1));
+    }
+
+    @Test
+    void simpleQueryAndConcurrentSplitInsertsEachGetTheirOwnDecision() throws Exception {
+        int threads = 6;
+        int each = 10;
+        long[][] ids = new long[threads * each][];
+        long next = Math.max(keys[0], keys[1]);
+        for (int n = 0; n < ids.length; n++) {
+            long a = ShardedProxy.anotherKeyOn(shards, 0, next);
+            long b = ShardedProxy.anotherKeyOn(shards, 1, next);
+            ids[n] = new long[] {a, b};
+            next = Math.max(a, b);
+        }
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int from = t * each;
+            all.add(CompletableFuture.runAsync(() -> {
+                try (Connection c = connect(from % 2 == 0 ? "simple" : "extended"); Statement st = c.createStatement()) {
+                    for (int n = from; n < from + each; n++) {
+                        assertEquals(2, st.executeUpdate("INSERT INTO users (id, name) VALUES (" + ids[n][0] + ", 'a'), ("
+                            + ids[n][1] + ", 'b')"));
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+        assertEquals(ids.length, countOn(0, "users"));
+        assertEquals(ids.length, countOn(1, "users"));
+        for (PgServer s : shards.servers()) {
+            assertEquals(List.of(), prepared(s), "prepared transactions left on " + s);
+        }
+        List<String> lines = records(2 * ids.length);
+        assertEquals(ids.length, lines.stream().filter(l -> l.startsWith("COMMIT ")).distinct().count(), "one decision each");
+        assertEquals(ids.length, lines.stream().filter(l -> l.startsWith("DONE ")).distinct().count());
     }
 
     @Test
