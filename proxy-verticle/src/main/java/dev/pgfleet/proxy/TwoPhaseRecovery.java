@@ -62,8 +62,8 @@ final class TwoPhaseRecovery {
     private final AtomicLong seq = new AtomicLong();
     /** Transactions of this process between their first PREPARE and their end: recovery leaves them alone. */
     private final Set<String> live = ConcurrentHashMap.newKeySet();
-    /** Pools refused two-phase commit, with why (a shard without prepared transactions). */
-    private final Map<String, String> refused = new ConcurrentHashMap<>();
+    /** Per pool, its shards without prepared transactions, with why: the pool is refused two-phase commit. */
+    private final Map<String, Map<Integer, String>> refused = new ConcurrentHashMap<>();
     private final AtomicBoolean passRunning = new AtomicBoolean();
     private final long pauseMillis;
     private final boolean pauseBeforeRecord;
@@ -127,7 +127,14 @@ final class TwoPhaseRecovery {
 
     /** Why two-phase commit is refused for {@code pool} (a shard without prepared transactions), or null. */
     String refusal(String pool) {
-        return refused.get(pool);
+        Map<Integer, String> shards = refused.get(pool);
+        if (shards == null) {
+            return null;
+        }
+        for (String why : shards.values()) {
+            return why;
+        }
+        return null;
     }
 
     /** A new transaction's name, registered as live until {@link #end}. */
@@ -202,10 +209,9 @@ final class TwoPhaseRecovery {
                 done.complete();
                 return;
             }
-            Map<String, Boolean> poolOk = new ConcurrentHashMap<>();
             List<Future<Found>> each = new ArrayList<>();
             for (Target t : targets) {
-                each.add(shard(ctx, loop, t).onSuccess(f -> poolOk.merge(t.pool, f.answered, Boolean::logicalAnd)));
+                each.add(shard(ctx, loop, t));
             }
             Future.join(each).onComplete(ar -> {
                 boolean all = true;
@@ -259,15 +265,16 @@ final class TwoPhaseRecovery {
             + "WHERE gid LIKE 'pgfleet\\_" + instance + "\\_%' AND database = current_database() AND owner = current_user) g ON true";
         return t.server.acquire(ctx, loop.connector()::open).compose(conn -> conn.runInternal(sql).compose(rows -> {
             int max = Integer.parseInt(rows.get(0)[0]);
+            Map<Integer, String> shards = refused.computeIfAbsent(t.pool, k -> new ConcurrentHashMap<>());
             if (max <= 0) {
-                String why = "max_prepared_transactions is 0 on " + where
-                    + ": two-phase commit is refused for the pool, and so are its writes across shards";
-                if (refused.put(t.pool, why) == null) {
+                String why = "max_prepared_transactions is 0 on shard " + t.shard + " (server " + t.server.target().host()
+                    + ":" + t.server.target().port() + ")";
+                if (shards.put(t.shard, why) == null) {
                     log.error("{}: max_prepared_transactions is 0, so PREPARE TRANSACTION fails there: two_phase_commit is "
                         + "refused for pool {} (its writes across shards get 0A000) until the server allows prepared transactions",
                         where, t.pool);
                 }
-            } else if (refused.remove(t.pool) != null) {
+            } else if (shards.remove(t.shard) != null) {
                 log.info("{}: max_prepared_transactions is {}: two-phase commit allowed again for pool {}", where, max, t.pool);
             }
             Set<String> ids = new HashSet<>();
