@@ -191,9 +191,10 @@ public final class ProxyRuntime {
 
     /**
      * When a pool has two_phase_commit: opens (and compacts) the decision log, then runs the first
-     * recovery pass before clients come (prepared transactions a crash left are resolved first; a
-     * shard down is retried every 10 s). A log that cannot be opened fails the start: two-phase
-     * commit without its log could not keep its promise. A reload that turns two_phase_commit on
+     * recovery pass before deploy completes (prepared transactions a crash left are resolved then;
+     * a shard down is retried every 10 s). The listeners are up by then: a client's two-phase
+     * commit that starts meanwhile is live, and recovery leaves it alone. A log that cannot be
+     * opened fails the start: two-phase commit without its log could not keep its promise. A reload that turns two_phase_commit on
      * for a pool applies after a restart when no pool had it at start.
      */
     private Future<Void> startTwoPhase(Vertx vertx) {
