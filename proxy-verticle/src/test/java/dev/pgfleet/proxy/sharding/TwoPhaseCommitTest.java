@@ -103,6 +103,7 @@ class TwoPhaseCommitTest {
             query_parser_enabled = true
             sharding_function = "pg_bigint_hash"
             two_phase_commit = true
+            cross_shard_writes = "all"
 
             [[pools.sharded.sharded_tables]]
             name = "users"
@@ -247,6 +248,24 @@ class TwoPhaseCommitTest {
         List<String> lines = records(2 * ids.length);
         assertEquals(ids.length, lines.stream().filter(l -> l.startsWith("COMMIT ")).distinct().count(), "one decision each");
         assertEquals(ids.length, lines.stream().filter(l -> l.startsWith("DONE ")).distinct().count());
+    }
+
+    @Test
+    void keylessUpdateOnEveryShardCommitsThroughTheLog() throws Exception {
+        ShardedProxy.sql(shards.get(0), "INSERT INTO users VALUES (" + keys[0] + ", 'a')");
+        ShardedProxy.sql(shards.get(1), "INSERT INTO users VALUES (" + keys[1] + ", 'b')");
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            assertEquals(2, st.executeUpdate("UPDATE users SET name = 'z'"));
+        }
+        assertEquals(1, countOn(0, "users WHERE name = 'z'"));
+        assertEquals(1, countOn(1, "users WHERE name = 'z'"));
+        for (PgServer s : shards.servers()) {
+            assertEquals(List.of(), prepared(s), "prepared transactions left on " + s);
+        }
+        List<String> lines = records(2);
+        assertEquals(2, lines.size(), "records: " + lines);
+        assertTrue(lines.get(0).startsWith("COMMIT pgfleet_"), lines.get(0));
+        assertEquals(lines.get(0).replace("COMMIT ", "DONE "), lines.get(1));
     }
 
     @Test
