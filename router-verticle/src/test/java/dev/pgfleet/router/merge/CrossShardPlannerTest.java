@@ -195,7 +195,7 @@ class CrossShardPlannerTest {
         {"SELECT count(DISTINCT country), count(DISTINCT name) FROM users", "different arguments"},
         {"SELECT id FROM users UNION SELECT user_id FROM orders", "UNION"},
         {"SELECT id FROM users EXCEPT SELECT user_id FROM orders", "EXCEPT"},
-        {"SELECT id INTO x FROM users", "SELECT INTO"},
+        {"SELECT id INTO x FROM users", "SELECT ... INTO"},
         {"SELECT id FROM users ORDER BY id FETCH FIRST 3 ROWS WITH TIES", "WITH TIES"},
         {"SELECT id FROM users LIMIT 5 + 5", "LIMIT"},
         {"SELECT id FROM users ORDER BY id USING <", "USING"},
@@ -209,9 +209,9 @@ class CrossShardPlannerTest {
         {"SELECT stddev(DISTINCT age) FROM users", "DISTINCT"},
         {"(SELECT id FROM users)", "parenthesised"},
         {"VALUES (1)", "only a SELECT"},
-        {"WITH x AS (SELECT 1) INSERT INTO users (id) SELECT 1", "INSERT"},
+        {"WITH x AS (SELECT 1) INSERT INTO users (id) SELECT 1", "does not start with SELECT"},
         {"SELECT 'unterminated FROM users", "unterminated"},
-        {"SELECT id FROM users; SELECT 2", "more than one statement"},
+        {"SELECT id FROM users; SELECT 2", "several statements"},
         {"SELECT count(*) FROM users GROUP BY count(*)", "aggregate functions are not allowed in GROUP BY"},
     };
 
@@ -260,10 +260,14 @@ class CrossShardPlannerTest {
 
     @Test
     void refusals() {
+        List<String> wrong = new java.util.ArrayList<>();
         for (String[] c : REFUSED) {
             CrossShardRefusal e = assertThrows(CrossShardRefusal.class, () -> PLANNER.plan(c[0]), c[0]);
-            assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+            if (!e.getMessage().contains(c[1])) {
+                wrong.add(c[0] + " -> " + e.getMessage());
+            }
         }
+        assertTrue(wrong.isEmpty(), String.join("\n", wrong));
     }
 
     @Test
