@@ -274,7 +274,7 @@ final class RouteChoice {
                 if (d >= 0) {
                     return d;
                 }
-                if (isSelect(sql, c)) {
+                if (isSelect(sql)) {
                     return crossShard(type, buf, offset, length, sharding, allShards(), sql.toString(), c);
                 }
                 int explained = explain(type, buf, offset, length, sharding, sql.toString(), c);
@@ -308,7 +308,7 @@ final class RouteChoice {
                         return AT_BIND;
                     }
                     if (shard >= 0 && s != shard) {
-                        if (!isSelect(sql, c)) {
+                        if (!isSelect(sql)) {
                             return refuse(type, spansShards(sharding, keys, shard, s));
                         }
                         if (several == null) {
@@ -444,10 +444,9 @@ final class RouteChoice {
     }
 
     /** A SELECT (or WITH ... SELECT, a read): what a cross-shard merge can answer. */
-    private static boolean isSelect(CharSequence sql, Classification c) {
-        if (c == null || c.route() != Route.REPLICA) {
-            return false;
-        }
+    private static boolean isSelect(CharSequence sql) {
+        // Any route: a SELECT the classifier sends to the primary (FOR UPDATE, a function) is the
+        // planner's to merge or to refuse by name; a data-modifying WITH is refused there.
         int i = firstWord(sql);
         return wordAt(sql, i, "select") || wordAt(sql, i, "with");
     }
@@ -466,7 +465,7 @@ final class RouteChoice {
             return Integer.MIN_VALUE;
         }
         String statement = sql.substring(m.end());
-        if (!isSelect(statement, c)) {
+        if (!isSelect(statement)) {
             return Integer.MIN_VALUE;
         }
         if (type == PgProtocol.PARSE_REQUEST) {
@@ -637,6 +636,24 @@ final class RouteChoice {
     private static final java.util.regex.Pattern UNIQUE_ID = java.util.regex.Pattern.compile(
         "(?is)\\s*select\\s+pgfleet\\s*\\.\\s*unique_id\\s*\\(\\s*\\)\\s*(?:(?:as\\s+)?(\"[^\"]+\"|[a-z_][a-z0-9_]*))?\\s*;?\\s*");
 
+    /** Whether the word after SELECT (at {@code from}, blanks skipped) is {@code pgfleet}: a few byte reads per SELECT. */
+    private static boolean startsWithPgFleet(ByteBuf buf, int from, int to) {
+        int i = from;
+        while (i < to && (buf.getByte(i) == ' ' || buf.getByte(i) == '\n' || buf.getByte(i) == '\t' || buf.getByte(i) == '\r')) {
+            i++;
+        }
+        String word = "pgfleet";
+        if (i + word.length() > to) {
+            return false;
+        }
+        for (int k = 0; k < word.length(); k++) {
+            if ((buf.getByte(i + k) | 0x20) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** {@code SELECT pgfleet.unique_id() [AS name]}: answered here with the next id ({@link UniqueIds}). */
     private int uniqueId(byte type, ByteBuf buf, int offset, int length) {
         String sql = type == PgProtocol.QUERY_REQUEST ? ExtendedMessages.queryText(buf, offset, length)
@@ -751,7 +768,8 @@ final class RouteChoice {
                     "the transaction is on shard " + currentShard + " and this statement has no sharding key (its "
                         + "default_shard is " + d + ")", null, false));
             }
-            return failTransaction(type, noKey(sharding, keys));
+            return failTransaction(type, keys.copy() == null && isSelect(sql) ? inTransaction(sharding, sql.toString())
+                : noKey(sharding, keys));
         }
         if (keys.kind() != StatementKeys.Kind.KEYED || !keys.rows().isEmpty() && type == PgProtocol.PARSE_REQUEST) {
             return -1;
@@ -775,6 +793,20 @@ final class RouteChoice {
             }
         }
         return -1;
+    }
+
+    /**
+     * A SELECT without the key inside a transaction on one shard: the construct PgFleet would refuse
+     * anyway, else why it cannot run here.
+     */
+    private PgException inTransaction(PoolSharding sharding, String sql) {
+        Object plan = sharding.plan(sql);
+        if (plan instanceof dev.pgfleet.router.merge.CrossShardRefusal r) {
+            return new PgException(SqlState.FEATURE_NOT_SUPPORTED, r.getMessage(), null, false);
+        }
+        return new PgException(SqlState.FEATURE_NOT_SUPPORTED, "the transaction is on shard " + currentShard
+            + " of pool \"" + sharding.poolName + "\" and this SELECT has no sharding key: PgFleet runs cross-shard "
+            + "queries outside transaction blocks (or before a transaction's first keyed statement)", null, false);
     }
 
     /** The statement fails inside the server's transaction (which aborts, as with PostgreSQL's own errors). */
@@ -868,7 +900,7 @@ final class RouteChoice {
      */
     int command(byte type, ByteBuf buf, int offset, int length, int keyword, int end) {
         if (SqlReader.isKeyword(buf, keyword, end, "SELECT")) {
-            return uniqueId(type, buf, offset, length);
+            return startsWithPgFleet(buf, keyword + 6, end) ? uniqueId(type, buf, offset, length) : -1;
         }
         if (!SqlReader.isKeyword(buf, keyword, end, "SET") && !SqlReader.isKeyword(buf, keyword, end, "SHOW")) {
             return -1;
