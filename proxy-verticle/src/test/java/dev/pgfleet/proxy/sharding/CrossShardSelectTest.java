@@ -1,0 +1,228 @@
+package dev.pgfleet.proxy.sharding;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import io.vertx.sqlclient.desc.ColumnDescriptor;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Cross-shard SELECT (issue 14): every query of {@link CrossShardQueries} runs on the reference (one
+ * server holding all rows) and through PgFleet (2 shards, each holding PostgreSQL's hash share of the
+ * rows), with the same client and settings; the answers must be the same: column names and types, then
+ * the rows as the query's ORDER BY promises ({@link CorpusResult#differences}). One test per client mode;
+ * each reports every failing query of its mode in one message.
+ *
+ * <p>{@code -Dpgfleet.corpus.target=reference} compares the reference with itself (the harness: all
+ * pass), {@code =shard0} with shard 0 alone (most must fail, with readable messages).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CrossShardSelectTest {
+
+    /** At least this many queries, so that the corpus does not shrink unnoticed. */
+    private static final int MIN_QUERIES = 150;
+
+    private CrossShardCorpus corpus;
+    private List<CorpusQuery> queries;
+
+    @BeforeAll
+    void start() throws SQLException {
+        corpus = CrossShardCorpus.start();
+        queries = CrossShardQueries.all(corpus.keysOnShard);
+    }
+
+    @AfterAll
+    void stop() {
+        if (corpus != null) {
+            corpus.close();
+        }
+    }
+
+    @Test
+    void corpusIsLargeEnough() {
+        assertTrue(queries.size() >= MIN_QUERIES, queries.size() + " queries");
+    }
+
+    /**
+     * @param mode {@code simple}: preferQueryMode=simple (parameters inlined by pgjdbc); {@code extended}:
+     *             pgjdbc's default (unnamed statements, text results); {@code prepared}: prepareThreshold=-1
+     *             (named server-prepared statements from the first execution, binary results for the
+     *             types pgjdbc reads in binary), each query executed twice on the same statement
+     */
+    @ParameterizedTest(name = "pgjdbc {0}")
+    @ValueSource(strings = {"simple", "extended", "prepared"})
+    void pgjdbc(String mode) throws SQLException {
+        Properties props = new Properties();
+        switch (mode) {
+            case "simple" -> props.setProperty("preferQueryMode", "simple");
+            case "extended" -> { }
+            case "prepared" -> props.setProperty("prepareThreshold", "-1");
+            default -> throw new IllegalArgumentException(mode);
+        }
+        int executions = mode.equals("prepared") ? 2 : 1;
+        List<String> failures = new ArrayList<>();
+        try (Connection ref = corpus.connectReference(props); Connection target = corpus.connectTarget(props)) {
+            for (int n = 0; n < queries.size(); n++) {
+                CorpusQuery q = queries.get(n);
+                CorpusResult expected;
+                try {
+                    expected = runJdbc(ref, q, 1);
+                } catch (SQLException e) {
+                    fail("the reference rejects query #" + (n + 1) + " " + q + ": " + e.getMessage());
+                    return;
+                }
+                String problem;
+                try {
+                    problem = null;
+                    CorpusResult[] actual = runJdbcTimes(target, q, executions);
+                    for (int run = 0; run < actual.length && problem == null; run++) {
+                        problem = CorpusResult.differences(q, expected, actual[run]);
+                        if (problem != null && run > 0) {
+                            problem = "execution " + (run + 1) + " of the prepared statement: " + problem;
+                        }
+                    }
+                } catch (SQLException e) {
+                    problem = "ERROR " + e.getSQLState() + ": " + e.getMessage();
+                    recover(target);
+                }
+                if (problem != null) {
+                    failures.add("#" + (n + 1) + " " + q + "\n    " + problem);
+                }
+            }
+        }
+        assertTrue(failures.isEmpty(), () -> report("pgjdbc " + mode, failures));
+    }
+
+    /**
+     * vertx-pg-client (extended protocol, every value in binary) through a prepared query per statement;
+     * the queries with parameters and every other one of the rest.
+     */
+    @Test
+    void vertxPgClient() {
+        Vertx vertx = Vertx.vertx();
+        List<String> failures = new ArrayList<>();
+        int run = 0;
+        try {
+            PgConnection ref = PgConnection.connect(vertx, corpus.referenceOptions()).await();
+            PgConnection target = PgConnection.connect(vertx, corpus.targetOptions()).await();
+            for (int n = 0; n < queries.size(); n++) {
+                CorpusQuery q = queries.get(n);
+                if (q.params().isEmpty() && n % 2 == 1) {
+                    continue;
+                }
+                run++;
+                CorpusResult expected = runVertx(ref, q);
+                String problem;
+                try {
+                    problem = CorpusResult.differences(q, expected, runVertx(target, q));
+                } catch (RuntimeException e) {
+                    problem = "ERROR " + e;
+                }
+                if (problem != null) {
+                    failures.add("#" + (n + 1) + " " + q.dollarSql() + " " + q.params() + "\n    " + problem);
+                }
+            }
+            ref.close().await();
+            target.close().await();
+        } finally {
+            vertx.close().await();
+        }
+        int ran = run;
+        assertTrue(failures.isEmpty(), () -> report("vertx-pg-client (" + ran + " queries)", failures));
+    }
+
+    private String report(String mode, List<String> failures) {
+        return mode + " against " + corpus.target + ": " + failures.size() + " of " + queries.size()
+            + " queries failed:\n" + String.join("\n", failures);
+    }
+
+    private static CorpusResult[] runJdbcTimes(Connection c, CorpusQuery q, int times) throws SQLException {
+        CorpusResult[] results = new CorpusResult[times];
+        try (PreparedStatement ps = c.prepareStatement(q.sql())) {
+            for (int i = 0; i < times; i++) {
+                results[i] = execute(ps, q);
+            }
+        }
+        return results;
+    }
+
+    private static CorpusResult runJdbc(Connection c, CorpusQuery q, int times) throws SQLException {
+        return runJdbcTimes(c, q, times)[0];
+    }
+
+    private static CorpusResult execute(PreparedStatement ps, CorpusQuery q) throws SQLException {
+        for (int p = 0; p < q.params().size(); p++) {
+            Object v = q.params().get(p);
+            if (v instanceof Long l) {
+                ps.setLong(p + 1, l);
+            } else {
+                ps.setString(p + 1, (String) v);
+            }
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+            ResultSetMetaData md = rs.getMetaData();
+            int n = md.getColumnCount();
+            List<String> columns = new ArrayList<>(n);
+            for (int c = 1; c <= n; c++) {
+                columns.add(md.getColumnLabel(c) + " " + md.getColumnTypeName(c) + "/" + md.getColumnType(c)
+                    + "(" + md.getPrecision(c) + "," + md.getScale(c) + ")");
+            }
+            List<String[]> rows = new ArrayList<>();
+            while (rs.next()) {
+                String[] row = new String[n];
+                for (int c = 1; c <= n; c++) {
+                    row[c - 1] = rs.getString(c);
+                }
+                rows.add(row);
+            }
+            return new CorpusResult(columns, rows);
+        }
+    }
+
+    /** After an error in autocommit mode nothing is left to roll back; a failed connection is reported as is. */
+    private static void recover(Connection c) {
+        try {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+        } catch (SQLException ignored) {
+            // the next query reports what is wrong with the connection
+        }
+    }
+
+    private static CorpusResult runVertx(PgConnection c, CorpusQuery q) {
+        RowSet<Row> rs = c.preparedQuery(q.dollarSql()).execute(Tuple.from(q.params())).await();
+        List<String> columns = new ArrayList<>();
+        for (ColumnDescriptor d : rs.columnDescriptors()) {
+            columns.add(d.name() + " " + d.typeName() + "/" + d.jdbcType());
+        }
+        List<String[]> rows = new ArrayList<>();
+        for (Row r : rs) {
+            String[] row = new String[r.size()];
+            for (int i = 0; i < r.size(); i++) {
+                Object v = r.getValue(i);
+                row[i] = v == null ? null : v.toString();
+            }
+            rows.add(row);
+        }
+        return new CorpusResult(columns, rows);
+    }
+}
