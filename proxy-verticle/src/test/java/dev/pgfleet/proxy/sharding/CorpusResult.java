@@ -72,7 +72,7 @@ record CorpusResult(List<String> columns, List<String[]> rows) {
                 if (bad < SHOWN) {
                     b.append("\n      row ").append(r + 1).append(": expected ")
                         .append(cut(Arrays.toString(expected.get(r)))).append("\n      ").append(" ".repeat(
-                            Integer.toString(r + 1).length() + 5)).append("got ")
+                            Integer.toString(r + 1).length() + 6)).append("got ")
                         .append(cut(Arrays.toString(actual.get(r))));
                 }
                 bad++;
