@@ -17,8 +17,12 @@ import java.util.TreeSet;
  *                   aggregates, whose last digits depend on the order of summation, and numeric or float
  *                   values of which PostgreSQL may show any of equal ones (1.0 or 1.00, -0 or 0)
  * @param params     the values of the {@code ?}, in order ({@code Long} or {@code String})
+ * @param refusal    empty, or for a construct the brief neither lists as merged nor as refused: the
+ *                   words of which a 0A000 message must name one for a refusal to pass instead of the
+ *                   reference's answer (a wrong answer fails either way)
  */
-record CorpusQuery(String sql, Order order, int[] keyColumns, Set<Integer> approx, List<Object> params) {
+record CorpusQuery(String sql, Order order, int[] keyColumns, Set<Integer> approx, List<Object> params,
+                   List<String> refusal) {
 
     enum Order {
         /** ORDER BY gives a total order: row for row. */
@@ -30,27 +34,32 @@ record CorpusQuery(String sql, Order order, int[] keyColumns, Set<Integer> appro
     }
 
     static CorpusQuery total(String sql) {
-        return new CorpusQuery(sql, Order.TOTAL, new int[0], Set.of(), List.of());
+        return new CorpusQuery(sql, Order.TOTAL, new int[0], Set.of(), List.of(), List.of());
     }
 
     static CorpusQuery ties(String sql, int... keyColumns) {
-        return new CorpusQuery(sql, Order.TIES, keyColumns, Set.of(), List.of());
+        return new CorpusQuery(sql, Order.TIES, keyColumns, Set.of(), List.of(), List.of());
     }
 
     static CorpusQuery bag(String sql) {
-        return new CorpusQuery(sql, Order.BAG, new int[0], Set.of(), List.of());
+        return new CorpusQuery(sql, Order.BAG, new int[0], Set.of(), List.of(), List.of());
     }
 
     /** The same query with {@code columns} compared by value with tolerance. */
     CorpusQuery approx(int... columns) {
         Set<Integer> set = new TreeSet<>(approx);
         Arrays.stream(columns).forEach(set::add);
-        return new CorpusQuery(sql, order, keyColumns, Set.copyOf(set), params);
+        return new CorpusQuery(sql, order, keyColumns, Set.copyOf(set), params, refusal);
     }
 
     /** The same query with values for its {@code ?}. */
     CorpusQuery with(Object... values) {
-        return new CorpusQuery(sql, order, keyColumns, approx, List.of(values));
+        return new CorpusQuery(sql, order, keyColumns, approx, List.of(values), refusal);
+    }
+
+    /** The same query, which may also be refused with 0A000 naming one of {@code words}. */
+    CorpusQuery orRefused(String... words) {
+        return new CorpusQuery(sql, order, keyColumns, approx, params, List.of(words));
     }
 
     /** The SQL with {@code $1, $2...} for the {@code ?} (none of the corpus's SQL has a {@code ?} elsewhere). */

@@ -176,6 +176,7 @@ final class CrossShardCorpus implements AutoCloseable {
                 load(shards.get(s), s);
             }
             load(ref.primary(), -1);
+            checkSplit(shards, ref.primary());
             long[][] keys = new long[SHARDS][];
             for (int s = 0; s < SHARDS; s++) {
                 keys[s] = keysOn(shards.get(s));
@@ -245,6 +246,27 @@ final class CrossShardCorpus implements AutoCloseable {
             st.execute("INSERT INTO solo SELECT * FROM (" + SOLO_ROWS + ") r WHERE " + soloFilter);
             st.execute("GRANT SELECT ON items, orders, solo, empty_t, countries TO " + TestUsers.SCRAM_USER);
             st.execute("ANALYZE");
+        }
+    }
+
+    /** Every row of the reference is on exactly one shard, both shards have some, solo only on shard 0. */
+    private static void checkSplit(Shards shards, PgServer reference) throws SQLException {
+        for (String table : List.of("items", "orders", "solo")) {
+            long all = count(reference, table);
+            long s0 = count(shards.get(0), table);
+            long s1 = count(shards.get(1), table);
+            boolean ok = s0 + s1 == all && s0 > 0 && (table.equals("solo") ? s1 == 0 : s1 > 0);
+            if (!ok || all == 0) {
+                throw new IllegalStateException(table + ": reference " + all + ", shards " + s0 + " + " + s1);
+            }
+        }
+    }
+
+    private static long count(PgServer server, String table) throws SQLException {
+        try (Connection c = server.connectSuperuser(TestUsers.DATABASE); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

@@ -115,8 +115,8 @@ final class CrossShardQueries {
         q.add(total("SELECT id FROM items WHERE grp = 2 ORDER BY id LIMIT NULL"));
         q.add(total("SELECT id FROM items ORDER BY id OFFSET 20000"));
         q.add(total("SELECT id FROM items ORDER BY id OFFSET 11995"));
-        q.add(total("SELECT id, t FROM items ORDER BY t DESC, id LIMIT 2 + 3"));
-        q.add(ties("SELECT grp, id FROM items ORDER BY grp FETCH FIRST 5 ROWS WITH TIES", 1));
+        q.add(total("SELECT id, t FROM items ORDER BY t DESC, id LIMIT 2 + 3").orRefused("limit"));
+        q.add(ties("SELECT grp, id FROM items ORDER BY grp FETCH FIRST 5 ROWS WITH TIES", 1).orRefused("with ties"));
         // as parameters
         q.add(total("SELECT id FROM items ORDER BY id LIMIT ?").with(25L));
         q.add(total("SELECT id FROM items ORDER BY id DESC LIMIT ?").with(0L));
