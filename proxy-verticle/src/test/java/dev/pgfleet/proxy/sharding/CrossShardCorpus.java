@@ -292,7 +292,7 @@ final class CrossShardCorpus implements AutoCloseable {
         p.setProperty("user", TestUsers.SCRAM_USER);
         p.setProperty("password", TestUsers.SCRAM_PASSWORD);
         p.setProperty("connectTimeout", "20");
-        p.setProperty("socketTimeout", "60");
+        p.setProperty("socketTimeout", "30");
         p.setProperty("sslmode", "disable");
         p.setProperty("gssEncMode", "disable");
         p.putAll(extra);

@@ -20,6 +20,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,6 +47,7 @@ class CrossShardSelectTest {
 
     /** At least this many queries, so that the corpus does not shrink unnoticed. */
     private static final int MIN_QUERIES = 150;
+    private static final int TIMEOUT_SECONDS = 30;
 
     private CrossShardCorpus corpus;
     private List<CorpusQuery> queries;
@@ -96,7 +100,8 @@ class CrossShardSelectTest {
         }
         int executions = mode.equals("prepared") ? 2 : 1;
         List<String> failures = new ArrayList<>();
-        try (Connection ref = corpus.connectReference(props); Connection target = corpus.connectTarget(props)) {
+        Connection target = corpus.connectTarget(props);
+        try (Connection ref = corpus.connectReference(props)) {
             for (int n = 0; n < queries.size(); n++) {
                 CorpusQuery q = queries.get(n);
                 if (q == null) {
@@ -122,12 +127,19 @@ class CrossShardSelectTest {
                 } catch (SQLException e) {
                     problem = refusedAsAllowed(q, e.getSQLState(), e.getMessage()) ? null
                         : "ERROR " + e.getSQLState() + ": " + e.getMessage();
-                    recover(target);
+                    if (target.isClosed() || !target.isValid(5)) {
+                        // A broken connection (or a query past the socket timeout) fails this query only.
+                        problem += " [the connection broke: the next queries run on a new one]";
+                        target.close();
+                        target = corpus.connectTarget(props);
+                    }
                 }
                 if (problem != null) {
-                    failures.add("#" + (n + 1) + " " + q + "\n    " + problem);
+                    failures.add(failure("pgjdbc " + mode, n, q.toString(), problem));
                 }
             }
+        } finally {
+            target.close();
         }
         assertTrue(failures.isEmpty(), () -> report("pgjdbc " + mode, (int) queries.stream().filter(Objects::nonNull).count(), failures));
     }
@@ -142,8 +154,8 @@ class CrossShardSelectTest {
         List<String> failures = new ArrayList<>();
         int run = 0;
         try {
-            PgConnection ref = PgConnection.connect(vertx, corpus.referenceOptions()).await();
-            PgConnection target = PgConnection.connect(vertx, corpus.targetOptions()).await();
+            PgConnection ref = await(PgConnection.connect(vertx, corpus.referenceOptions()));
+            PgConnection target = await(PgConnection.connect(vertx, corpus.targetOptions()));
             for (int n = 0; n < queries.size(); n++) {
                 CorpusQuery q = queries.get(n);
                 if (q == null || q.params().isEmpty() && n % 2 == 1) {
@@ -157,19 +169,42 @@ class CrossShardSelectTest {
                 } catch (PgException e) {
                     problem = refusedAsAllowed(q, e.getSqlState(), e.getMessage()) ? null : "ERROR " + e;
                 } catch (RuntimeException e) {
-                    problem = "ERROR " + e;
+                    problem = "ERROR " + e + " [the next queries run on a new connection]";
+                    target.close();
+                    target = await(PgConnection.connect(vertx, corpus.targetOptions()));
                 }
                 if (problem != null) {
-                    failures.add("#" + (n + 1) + " " + q.dollarSql() + " " + q.params() + "\n    " + problem);
+                    failures.add(failure("vertx-pg-client", n, q.dollarSql() + " " + q.params(), problem));
                 }
             }
-            ref.close().await();
-            target.close().await();
+            ref.close();
+            target.close();
         } finally {
             vertx.close().await();
         }
         int ran = run;
         assertTrue(failures.isEmpty(), () -> report("vertx-pg-client", ran, failures));
+    }
+
+    /** One failure's text, also printed at once, so that a run cut short still shows what failed. */
+    private static String failure(String mode, int n, String query, String problem) {
+        String text = "#" + (n + 1) + " " + query + "\n    " + problem;
+        System.out.println("CORPUS FAILURE " + mode + " " + text);
+        return text;
+    }
+
+    /** vertx-pg-client has no query timeout of its own: a query unanswered for {@value #TIMEOUT_SECONDS} s fails. */
+    private static <T> T await(io.vertx.core.Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("no answer in " + TIMEOUT_SECONDS + " s");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A refusal the query allows (see {@link CorpusQuery#refusal}). */
@@ -226,19 +261,8 @@ class CrossShardSelectTest {
         }
     }
 
-    /** After an error in autocommit mode nothing is left to roll back; a failed connection is reported as is. */
-    private static void recover(Connection c) {
-        try {
-            if (!c.getAutoCommit()) {
-                c.rollback();
-            }
-        } catch (SQLException ignored) {
-            // the next query reports what is wrong with the connection
-        }
-    }
-
     private static CorpusResult runVertx(PgConnection c, CorpusQuery q) {
-        RowSet<Row> rs = c.preparedQuery(q.dollarSql()).execute(Tuple.from(q.params())).await();
+        RowSet<Row> rs = await(c.preparedQuery(q.dollarSql()).execute(Tuple.from(q.params())));
         List<String> columns = new ArrayList<>();
         for (ColumnDescriptor d : rs.columnDescriptors()) {
             columns.add(d.name() + " " + d.typeName() + "/" + d.jdbcType());
