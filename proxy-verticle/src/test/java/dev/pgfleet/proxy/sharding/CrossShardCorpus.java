@@ -41,6 +41,9 @@ final class CrossShardCorpus implements AutoCloseable {
     static final String POOL = ShardedProxy.POOL;
     static final int SHARDS = 2;
 
+    /** Seconds a query may take before it fails (pgjdbc's socketTimeout); {@code -Dpgfleet.corpus.timeout}. */
+    static final int TIMEOUT_SECONDS = Integer.getInteger("pgfleet.corpus.timeout", 30);
+
     /** Rows of {@code items}; ids are {@code g * 7 - 40000}, so negative and positive. */
     static final int ITEMS = 12_000;
 
@@ -292,7 +295,7 @@ final class CrossShardCorpus implements AutoCloseable {
         p.setProperty("user", TestUsers.SCRAM_USER);
         p.setProperty("password", TestUsers.SCRAM_PASSWORD);
         p.setProperty("connectTimeout", "20");
-        p.setProperty("socketTimeout", "30");
+        p.setProperty("socketTimeout", Integer.toString(TIMEOUT_SECONDS));
         p.setProperty("sslmode", "disable");
         p.setProperty("gssEncMode", "disable");
         p.putAll(extra);

@@ -47,7 +47,8 @@ class CrossShardSelectTest {
 
     /** At least this many queries, so that the corpus does not shrink unnoticed. */
     private static final int MIN_QUERIES = 150;
-    private static final int TIMEOUT_SECONDS = 30;
+    /** Seconds a query may take (pgjdbc's socketTimeout, vertx-pg-client's wait); {@code -Dpgfleet.corpus.timeout}. */
+    static final int TIMEOUT_SECONDS = CrossShardCorpus.TIMEOUT_SECONDS;
 
     private CrossShardCorpus corpus;
     private List<CorpusQuery> queries;
