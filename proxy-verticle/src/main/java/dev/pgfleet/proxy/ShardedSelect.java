@@ -183,7 +183,10 @@ final class ShardedSelect extends ShardFanOut {
             finishWithError(false);
             return;
         }
-        if (plan.grouped() || !plan.unknownFunctions().isEmpty()) {
+        // Shard 0 describes the client's statement first: for a grouped plan (the client's columns), for
+        // unknown functions (aggregates?), and when parameters have no declared type (the shards' SQL may
+        // not use every one of them, e.g. a dropped OFFSET $1, so their types must be given).
+        if (plan.grouped() || !plan.unknownFunctions().isEmpty() || params.length > declaredTypes()) {
             step = DESCRIBE;
             ServerConnection c = conns[0];
             ByteBuf out = c.alloc(sql.length() * 3 + 256);
@@ -205,6 +208,18 @@ final class ShardedSelect extends ShardFanOut {
             return;
         }
         runShards();
+    }
+
+    /** Parameters whose type the client's Parse gave (a 0 oid is "unspecified"). */
+    private int declaredTypes() {
+        int n = parameterTypes.length >= 2 ? ((parameterTypes[0] & 0xFF) << 8) | (parameterTypes[1] & 0xFF) : 0;
+        for (int i = 0; i < n; i++) {
+            int at = 2 + 4 * i;
+            if (parameterTypes[at] == 0 && parameterTypes[at + 1] == 0 && parameterTypes[at + 2] == 0 && parameterTypes[at + 3] == 0) {
+                return i;
+            }
+        }
+        return n;
     }
 
     private void runShards() {

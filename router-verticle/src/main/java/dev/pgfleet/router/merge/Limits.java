@@ -2,6 +2,7 @@ package dev.pgfleet.router.merge;
 
 import static dev.pgfleet.router.merge.SqlTokens.NUMBER;
 import static dev.pgfleet.router.merge.SqlTokens.PARAM;
+import static dev.pgfleet.router.merge.SqlTokens.STRING;
 
 /**
  * A SELECT's LIMIT / OFFSET / FETCH FIRST (PostgreSQL's select_limit: LIMIT and OFFSET in either
@@ -73,7 +74,10 @@ final class Limits {
         regionEnd = Math.max(regionEnd, to);
     }
 
-    /** A constant, {@code (constant)}, or {@code $n}; anything else is refused. */
+    private static final java.util.Set<String> INTEGER_TYPES = java.util.Set.of("int8", "bigint", "int4", "integer",
+        "int", "int2", "smallint", "numeric");
+
+    /** A constant, {@code (constant)}, a constant cast to an integer type, or {@code $n}; anything else is refused. */
     private static Bound bound(SqlTokens t, int from, int to, String clause) throws CrossShardRefusal {
         while (to - from >= 3 && t.is(from, SqlTokens.LPAREN) && t.partner[from] == to - 1) {
             from++;
@@ -81,6 +85,19 @@ final class Limits {
         }
         if (to - from == 1 && t.is(from, PARAM)) {
             return Bound.param(Integer.parseInt(t.text(from).substring(1)));
+        }
+        if (to - from == 3 && (t.is(from, STRING) || t.is(from, NUMBER)) && "::".equals(t.text(from + 1))
+            && INTEGER_TYPES.contains(t.text(from + 2).toLowerCase(java.util.Locale.ROOT))) {
+            // '25'::int8: how pgjdbc's simple mode writes a LIMIT ? parameter
+            String v = t.text(from);
+            if (v.length() >= 2 && v.charAt(0) == '\'' && v.charAt(v.length() - 1) == '\'') {
+                v = v.substring(1, v.length() - 1);
+            }
+            try {
+                return Bound.of(Long.parseLong(v.trim()));
+            } catch (NumberFormatException e) {
+                // fall through
+            }
         }
         if (to - from == 1 && t.is(from, NUMBER)) {
             try {
