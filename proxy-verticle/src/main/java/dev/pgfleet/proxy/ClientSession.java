@@ -278,7 +278,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             return discardUntilSync(type, buf, offset, length);
         }
         if (replies.answering()) {
-            return replies.answerExtended(type);
+            return replies.answerExtended(type, type == PgProtocol.DESCRIBE_REQUEST && buf.getByte(offset + 5) == 'S');
         }
         if (waiting) {
             return MessageFramer.STOP;
@@ -288,6 +288,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         }
         if (server == null && (type == PgProtocol.COPY_DONE || type == PgProtocol.COPY_FAIL_REQUEST)) {
             return MessageFramer.CONSUME;   // outside COPY PostgreSQL ignores them: no server connection for that
+        }
+        if (type == PgProtocol.BIND_REQUEST && routeChoice.localStatements != null) {
+            int local = routeChoice.bindLocal(buf, offset, length);
+            if (local != -1) {
+                return local;
+            }
         }
         if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST) {
             findKeyword(type, buf, offset, length);   // once, for every check below

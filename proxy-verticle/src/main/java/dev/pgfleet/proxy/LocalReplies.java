@@ -18,8 +18,18 @@ import java.util.List;
  */
 final class LocalReplies {
 
-    /** The answer to a PgFleet command: a tag, and for SHOW one text column and value. */
-    record LocalReply(String tag, String column, String value) {
+    /**
+     * The answer to a PgFleet command: a tag, and for SHOW (or PgFleet's functions) one column and
+     * value, of type {@code type} (text, or int8 for {@code pgfleet.unique_id()}), sent in text format.
+     */
+    record LocalReply(String tag, String column, String value, int type) {
+        LocalReply(String tag, String column, String value) {
+            this(tag, column, value, 25);
+        }
+
+        void describe(ByteBuf out) {
+            BackendMessages.rowDescription(out, List.of(column), type, type == 20 ? 8 : -1);
+        }
     }
 
     private final ClientSession session;
@@ -40,7 +50,7 @@ final class LocalReplies {
     /** Answers a PgFleet command: at once for a Query, message by message up to Sync for Parse. */
     int reply(byte type, LocalReply reply) {
         if (type == PgProtocol.QUERY_REQUEST) {
-            return reply.column() == null ? answer(null, reply.tag()) : answerRow(reply.column(), reply.value());
+            return reply.column() == null ? answer(null, reply.tag()) : answerRow(reply);
         }
         pending = reply;
         return answerExtended(type);
@@ -68,16 +78,24 @@ final class LocalReplies {
 
     /** The responses to a PgFleet command sent as Parse/Bind/Describe/Execute/Sync. */
     int answerExtended(byte type) {
+        return answerExtended(type, false);
+    }
+
+    /** As {@link #answerExtended(byte)}; {@code statement}: a Describe of the statement, which also describes its (no) parameters. */
+    int answerExtended(byte type, boolean statement) {
         LocalReply r = pending;
         ByteBuf out = session.channel.alloc().buffer(64);
         switch (type) {
             case PgProtocol.PARSE_REQUEST -> out.writeBytes(ExtendedMessages.parseComplete());
             case PgProtocol.BIND_REQUEST -> out.writeByte('2').writeInt(4);
             case PgProtocol.DESCRIBE_REQUEST -> {
+                if (statement) {
+                    out.writeByte(PgProtocol.PARAMETER_DESCRIPTION_RESPONSE).writeInt(6).writeShort(0);
+                }
                 if (r.column() == null) {
                     out.writeByte('n').writeInt(4);
                 } else {
-                    BackendMessages.rowDescriptionText(out, List.of(r.column()));
+                    r.describe(out);
                 }
             }
             case PgProtocol.EXECUTE_REQUEST -> {
@@ -103,14 +121,14 @@ final class LocalReplies {
         return written(out);
     }
 
-    private int answerRow(String column, String value) {
+    private int answerRow(LocalReply r) {
         if (!session.requests.isEmpty()) {
             return -1;
         }
         ByteBuf out = session.channel.alloc().buffer(128);
-        BackendMessages.rowDescriptionText(out, List.of(column));
-        BackendMessages.dataRowText(out, List.of(value));
-        BackendMessages.commandComplete(out, "SHOW");
+        r.describe(out);
+        BackendMessages.dataRowText(out, List.of(r.value()));
+        BackendMessages.commandComplete(out, r.tag());
         BackendMessages.readyForQuery(out, txStatus());
         return written(out);
     }

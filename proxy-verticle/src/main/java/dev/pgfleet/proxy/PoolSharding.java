@@ -3,9 +3,16 @@ package dev.pgfleet.proxy;
 import dev.pgfleet.router.ShardKeyReader;
 import dev.pgfleet.router.ShardingSchema;
 import dev.pgfleet.router.StatementKeys;
+import dev.pgfleet.router.merge.CrossShardPlan;
+import dev.pgfleet.router.merge.CrossShardPlanner;
+import dev.pgfleet.router.merge.CrossShardRefusal;
+import dev.pgfleet.shared.config.CrossShard;
 import dev.pgfleet.shared.config.DefaultShard;
 import dev.pgfleet.shared.config.PoolConfig;
 import dev.pgfleet.shared.config.ShardedTable;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -32,6 +39,11 @@ final class PoolSharding {
     private final java.util.regex.Pattern shardIdRegex;
     private final java.util.regex.Pattern shardingKeyRegex;
     private final ConcurrentHashMap<String, StatementKeys> cache = new ConcurrentHashMap<>();
+    /** The cross-shard SELECT plans (or refusals) of the statements that need one, by SQL text. */
+    private final ConcurrentHashMap<String, Object> plans = new ConcurrentHashMap<>();
+    private final CrossShardPlanner planner;
+    /** omnisharded_tables, cross_shard_writes, two_phase_commit, cross_shard_memory_limit. */
+    final CrossShard crossShard;
 
     PoolSharding(PoolConfig pool) {
         this.schema = ShardingSchema.of(pool);
@@ -39,6 +51,34 @@ final class PoolSharding {
         this.defaultShard = pool.defaultShard().orElse(null);
         this.shardIdRegex = pool.shardIdRegex().map(java.util.regex.Pattern::compile).orElse(null);
         this.shardingKeyRegex = pool.shardingKeyRegex().map(java.util.regex.Pattern::compile).orElse(null);
+        this.crossShard = pool.crossShard();
+        Map<String, String> keyColumns = new HashMap<>();
+        for (ShardedTable t : schema.tables()) {
+            keyColumns.put(t.qualifiedName(), t.column());
+        }
+        this.planner = new CrossShardPlanner(keyColumns, crossShard.omnishardedTables());
+    }
+
+    /**
+     * How a SELECT that spans shards runs: a {@link CrossShardPlan}, or a {@link CrossShardRefusal}
+     * saying what PgFleet cannot merge. Kept per SQL text as the keys are.
+     */
+    Object plan(String sql) {
+        Object p = sql.length() > MAX_CACHED_LENGTH ? null : plans.get(sql);
+        if (p == null) {
+            try {
+                p = planner.plan(sql);
+            } catch (CrossShardRefusal r) {
+                p = r;
+            }
+            if (sql.length() <= MAX_CACHED_LENGTH) {
+                if (plans.size() >= MAX_CACHED) {
+                    plans.clear();
+                }
+                plans.put(sql, p);
+            }
+        }
+        return p;
     }
 
     /** What shard_id_regex finds in the first 1000 characters of {@code sql} (group 1), or null. */
@@ -78,6 +118,41 @@ final class PoolSharding {
             cache.put(sql, k);
         }
         return k;
+    }
+
+    /** Statements by SQL text: the omnisharded table they name ("" for none). */
+    private final ConcurrentHashMap<String, String> omni = new ConcurrentHashMap<>();
+
+    /**
+     * The omnisharded table {@code sql} references (the first one), or null; asked of statements that
+     * reference no sharded table.
+     */
+    String omnishardedTable(String sql) {
+        if (crossShard.omnishardedTables().isEmpty()) {
+            return null;
+        }
+        String t = sql.length() > MAX_CACHED_LENGTH ? null : omni.get(sql);
+        if (t == null) {
+            StatementKeys k = ShardKeyReader.read(sql, (schema, name) -> isOmnisharded(schema, name) ? "?" : null);
+            t = k.kind() == StatementKeys.Kind.UNSHARDED || k.table() == null ? "" : k.table();
+            if (sql.length() <= MAX_CACHED_LENGTH) {
+                if (omni.size() >= MAX_CACHED) {
+                    omni.clear();
+                }
+                omni.put(sql, t);
+            }
+        }
+        return t.isEmpty() ? null : t;
+    }
+
+    private boolean isOmnisharded(String schema, String name) {
+        Set<String> tables = crossShard.omnishardedTables();
+        String n = name.toLowerCase(java.util.Locale.ROOT);
+        if (schema != null) {
+            String s = schema.toLowerCase(java.util.Locale.ROOT);
+            return tables.contains(s + "." + n) || tables.contains(n) || s.equals("public") && tables.contains(n);
+        }
+        return tables.contains(n) || tables.contains("public." + n);
     }
 
     /** default_shard: a number, or random; -1 when the pool has none. */

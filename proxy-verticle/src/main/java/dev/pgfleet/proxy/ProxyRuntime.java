@@ -57,6 +57,7 @@ public final class ProxyRuntime {
     private volatile RoutingTable table;
     private MessageConsumer<RoutingTable> tableConsumer;
     private final CancelRegistry cancels = new CancelRegistry();
+    private final UniqueIds uniqueIds;
     private final Map<String, ServerPool> pools = new ConcurrentHashMap<>();
     /** The (database, user) routings of the newest table. */
     private final Map<String, PoolRouting> routings = new ConcurrentHashMap<>();
@@ -96,6 +97,7 @@ public final class ProxyRuntime {
         this.config = config;
         this.bans = Objects.requireNonNull(bans, "bans");
         this.queryWaitTimeoutMillis = config.general().queryWaitTimeout().toMillis();
+        this.uniqueIds = new UniqueIds(UniqueIds.instanceOf(config.general()));
         // SCRAM verifiers of configured plaintext passwords: PBKDF2 once here, not per login.
         ensureVerifiers(config);
     }
@@ -408,6 +410,11 @@ public final class ProxyRuntime {
     /** The SCRAM verifier of the configuration in force's admin_password (null for an md5 hash). */
     ScramVerifier adminVerifier() {
         return verifiers.get(adminKey(config().general()));
+    }
+
+    /** {@code pgfleet.unique_id()}'s generator. */
+    UniqueIds uniqueIds() {
+        return uniqueIds;
     }
 
     CancelRegistry cancels() {

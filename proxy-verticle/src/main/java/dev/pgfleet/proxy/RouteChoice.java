@@ -5,6 +5,7 @@ import dev.pgfleet.router.PgFleetCommand;
 import dev.pgfleet.router.Route;
 import dev.pgfleet.router.SqlReader;
 import dev.pgfleet.router.StatementKeys;
+import dev.pgfleet.shared.config.CrossShardWrites;
 import dev.pgfleet.shared.config.PoolConfig;
 import dev.pgfleet.shared.config.ShardedTable;
 import dev.pgfleet.shared.protocol.AsciiSql;
@@ -221,7 +222,7 @@ final class RouteChoice {
             return defaultShard(sharding);
         }
         StatementKeys keys = sharding.keys(sql.toString());
-        return shardOfStatement(type, buf, offset, length, sharding, keys, sql);
+        return shardOfStatement(type, buf, offset, length, sharding, keys, sql, c);
     }
 
     private int defaultShard(PoolSharding sharding) {
@@ -255,9 +256,13 @@ final class RouteChoice {
 
     /** The shard of a statement by its sharding keys (see {@link #shardFor}). */
     private int shardOfStatement(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding,
-                                 StatementKeys keys, CharSequence sql) {
+                                 StatementKeys keys, CharSequence sql, Classification c) {
         switch (keys.kind()) {
             case UNSHARDED -> {
+                String omni = sharding.omnishardedTable(sql.toString());
+                if (omni != null) {
+                    return omnisharded(type, buf, offset, length, sharding, omni, sql.toString(), c);
+                }
                 return defaultShard(sharding);
             }
             case KEYLESS -> {
@@ -268,6 +273,13 @@ final class RouteChoice {
                 int d = sharding.defaultShard();
                 if (d >= 0) {
                     return d;
+                }
+                if (isSelect(sql, c)) {
+                    return crossShard(type, buf, offset, length, sharding, allShards(), sql.toString(), c);
+                }
+                if (sharding.crossShard.writes() == CrossShardWrites.ALL && isUpdateOrDelete(sql)) {
+                    return everyShard(type, buf, offset, length, sql.toString(), false,
+                        "an UPDATE or DELETE of sharded table " + keys.table() + " without its sharding key");
                 }
                 return refuse(type, noKey(sharding, keys));
             }
@@ -280,6 +292,7 @@ final class RouteChoice {
                     return insertRows(type, buf, offset, length, sharding, table, keys, sql.toString());
                 }
                 int shard = -1;
+                java.util.BitSet several = null;
                 for (StatementKeys.KeyValue k : keys.keys()) {
                     int s;
                     try {
@@ -291,9 +304,19 @@ final class RouteChoice {
                         return AT_BIND;
                     }
                     if (shard >= 0 && s != shard) {
-                        return refuse(type, spansShards(sharding, keys, shard, s));
+                        if (!isSelect(sql, c)) {
+                            return refuse(type, spansShards(sharding, keys, shard, s));
+                        }
+                        if (several == null) {
+                            several = new java.util.BitSet();
+                            several.set(shard);
+                        }
+                        several.set(s);
                     }
                     shard = s;
+                }
+                if (several != null) {
+                    return crossShard(type, buf, offset, length, sharding, several.stream().toArray(), sql.toString(), c);
                 }
                 return shard >= 0 ? shard : defaultShard(sharding);
             }
@@ -406,6 +429,215 @@ final class RouteChoice {
         session.bind(fanOut);
         fanOut.start();
         return HANDLED;
+    }
+
+    private int[] allShards() {
+        int[] all = new int[shardCount()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        return all;
+    }
+
+    /** A SELECT (or WITH ... SELECT, a read): what a cross-shard merge can answer. */
+    private static boolean isSelect(CharSequence sql, Classification c) {
+        if (c == null || c.route() != Route.REPLICA) {
+            return false;
+        }
+        int i = firstWord(sql);
+        return wordAt(sql, i, "select") || wordAt(sql, i, "with");
+    }
+
+    /** Where the SQL's first word starts, after blanks, comments and opening parentheses. */
+    private static int firstWord(CharSequence sql) {
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char ch = sql.charAt(i);
+            if (Character.isWhitespace(ch) || ch == '(') {
+                i++;
+            } else if (ch == '-' && i + 1 < n && sql.charAt(i + 1) == '-') {
+                while (i < n && sql.charAt(i) != '\n') {
+                    i++;
+                }
+            } else if (ch == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                int end = sql.toString().indexOf("*/", i + 2);
+                i = end < 0 ? n : end + 2;
+            } else {
+                break;
+            }
+        }
+        return i;
+    }
+
+    private static boolean wordAt(CharSequence sql, int i, String word) {
+        int end = i + word.length();
+        if (end > sql.length() || end < sql.length() && Character.isLetterOrDigit(sql.charAt(end))) {
+            return false;
+        }
+        for (int k = 0; k < word.length(); k++) {
+            if (Character.toLowerCase(sql.charAt(i + k)) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A SELECT that spans {@code shards}: planned (or refused, 0A000), then run on every one of
+     * them and merged by a {@link ShardedSelect}. A Parse is answered here and the query runs at
+     * its Bind; inside a transaction the client began (a deferred BEGIN with no shard yet) the
+     * query runs outside it, as one more read.
+     */
+    private int crossShard(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding, int[] shards,
+                           String sql, Classification c) {
+        if (type == PgProtocol.PARSE_REQUEST) {
+            return AT_BIND;
+        }
+        if (c.statementCount() > 1) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "a cross-shard SELECT must be the only "
+                + "statement of its Query: PgFleet merges one statement's rows at a time", null, false));
+        }
+        if (session.mode == dev.pgfleet.shared.config.PoolMode.SESSION) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "a cross-shard SELECT needs transaction "
+                + "or statement pool mode: in session mode the client holds one shard's connection", null, false));
+        }
+        Object plan = sharding.plan(sql);
+        if (plan instanceof dev.pgfleet.router.merge.CrossShardRefusal r) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, r.getMessage(), null, false));
+        }
+        byte[] types;
+        ShardedSelect.ClientBind bind;
+        if (type == PgProtocol.BIND_REQUEST) {
+            bind = ShardedSelect.ClientBind.of(buf, offset, length);
+            types = statementTypes(buf, offset, length);
+        } else {
+            bind = ShardedSelect.ClientBind.QUERY;
+            types = new byte[] {0, 0};
+        }
+        String efd = session.settings.get("extra_float_digits");
+        int extraFloatDigits = 1;
+        try {
+            extraFloatDigits = efd == null ? 1 : Integer.parseInt(efd.trim());
+        } catch (NumberFormatException e) {
+            // PostgreSQL refused it already; its default applies
+        }
+        ShardedSelect select = new ShardedSelect(session, shards, (dev.pgfleet.router.merge.CrossShardPlan) plan, sql,
+            types, bind.parameters(), bind.resultFormats(), sharding.crossShard.memoryLimit(), extraFloatDigits);
+        if (type == PgProtocol.BIND_REQUEST) {
+            select.extended();
+        }
+        session.bind(select);
+        select.start();
+        return HANDLED;
+    }
+
+    /**
+     * A statement on an omnisharded table (the same rows on every shard): a read goes to one shard,
+     * the client's own (its session's number modulo the shards, so a client reads its writes from
+     * one place); a write goes to every shard, each in a transaction of its own, committed together.
+     */
+    private int omnisharded(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding, String table,
+                            String sql, Classification c) {
+        if (c.route() == Route.REPLICA || c.route() == Route.ANY) {
+            return (int) (session.id % shardCount());
+        }
+        return everyShard(type, buf, offset, length, sql, true, "a write of omnisharded table " + table);
+    }
+
+    /**
+     * A write for every shard, outside a transaction block, with no parameters: a {@link ShardedInsert}
+     * of the same statement on each. {@code replicated}: the shards hold the same rows (omnisharded),
+     * so the client is answered as one shard answered.
+     */
+    private int everyShard(byte type, ByteBuf buf, int offset, int length, String sql, boolean replicated, String what) {
+        if (type == PgProtocol.PARSE_REQUEST) {
+            return AT_BIND;
+        }
+        if (deferredStatus() != PgProtocol.TX_IDLE) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, what + " goes to every shard, which "
+                + "PgFleet does only outside a transaction block", "Run it on its own, in autocommit.", false));
+        }
+        if (type == PgProtocol.BIND_REQUEST && bindParameterCount(buf, offset, length) > 0) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, what + " goes to every shard, which "
+                + "PgFleet does only for a statement without parameters", null, false));
+        }
+        int[] all = allShards();
+        String[] statements = new String[all.length];
+        java.util.Arrays.fill(statements, sql);
+        ShardedInsert write = new ShardedInsert(session, all, statements, replicated);
+        if (type == PgProtocol.BIND_REQUEST) {
+            write.extended();
+        }
+        session.bind(write);
+        write.start();
+        return HANDLED;
+    }
+
+    private static int bindParameterCount(ByteBuf buf, int offset, int length) {
+        int end = offset + length;
+        int pos = buf.indexOf(offset + 5, end, (byte) 0) + 1;
+        pos = buf.indexOf(pos, end, (byte) 0) + 1;
+        int formats = buf.getUnsignedShort(pos);
+        return buf.getUnsignedShort(pos + 2 + 2 * formats);
+    }
+
+    private static boolean isUpdateOrDelete(CharSequence sql) {
+        int i = firstWord(sql);
+        return wordAt(sql, i, "update") || wordAt(sql, i, "delete");
+    }
+
+    private static final java.util.regex.Pattern UNIQUE_ID = java.util.regex.Pattern.compile(
+        "(?is)\\s*select\\s+pgfleet\\s*\\.\\s*unique_id\\s*\\(\\s*\\)\\s*(?:(?:as\\s+)?(\"[^\"]+\"|[a-z_][a-z0-9_]*))?\\s*;?\\s*");
+
+    /** {@code SELECT pgfleet.unique_id() [AS name]}: answered here with the next id ({@link UniqueIds}). */
+    private int uniqueId(byte type, ByteBuf buf, int offset, int length) {
+        String sql = type == PgProtocol.QUERY_REQUEST ? ExtendedMessages.queryText(buf, offset, length)
+            : ExtendedMessages.decodeParse(buf, offset, length).query();
+        if (sql.length() > 200 || !session.requests.isEmpty()) {
+            return -1;
+        }
+        java.util.regex.Matcher m = UNIQUE_ID.matcher(sql);
+        if (!m.matches()) {
+            return -1;
+        }
+        String column = m.group(1) == null ? "unique_id" : m.group(1).startsWith("\"")
+            ? m.group(1).substring(1, m.group(1).length() - 1) : m.group(1).toLowerCase(Locale.ROOT);
+        if (type == PgProtocol.PARSE_REQUEST && !ExtendedMessages.firstNameEmpty(buf, offset)) {
+            // A named statement (pgjdbc names it after a few runs): each Bind of it is answered here too.
+            if (localStatements == null) {
+                localStatements = new java.util.HashMap<>();
+            }
+            localStatements.put(ExtendedMessages.firstName(buf, offset, length), column);
+        }
+        long id = session.runtime.uniqueIds().next();
+        return session.replies.reply(type, new LocalReplies.LocalReply("SELECT 1", column, Long.toString(id), 20));
+    }
+
+    /** Named statements PgFleet answers itself ({@code pgfleet.unique_id()}): name to column name. */
+    Map<String, String> localStatements;
+
+    /** A Bind of a statement PgFleet answers itself, answered up to Sync; -1 for any other. */
+    int bindLocal(ByteBuf buf, int offset, int length) {
+        String column = localStatements.get(ExtendedMessages.bindStatement(buf, offset, length));
+        if (column == null || !session.requests.isEmpty()) {
+            return -1;
+        }
+        long id = session.runtime.uniqueIds().next();
+        return session.replies.reply(PgProtocol.BIND_REQUEST, new LocalReplies.LocalReply("SELECT 1", column,
+            Long.toString(id), 20));
+    }
+
+    /** The parameter types of the statement a Bind names (int16 count and the oids), as its Parse gave them. */
+    private byte[] statementTypes(ByteBuf buf, int offset, int length) {
+        String name = ExtendedMessages.bindStatement(buf, offset, length);
+        if (name.isEmpty()) {
+            PreparedStatements.Unnamed u = session.statements.unnamed();
+            byte[] parse = u.parse();
+            io.netty.buffer.ByteBuf p = io.netty.buffer.Unpooled.wrappedBuffer(parse);
+            return ExtendedMessages.decodeParse(p, 0, parse.length).parameterTypes();
+        }
+        return session.statements.named(name).parameterTypes();
     }
 
     private PgException noKey(PoolSharding sharding, StatementKeys keys) {
@@ -588,6 +820,9 @@ final class RouteChoice {
      * @return CONSUME when answered, -1 otherwise
      */
     int command(byte type, ByteBuf buf, int offset, int length, int keyword, int end) {
+        if (SqlReader.isKeyword(buf, keyword, end, "SELECT")) {
+            return uniqueId(type, buf, offset, length);
+        }
         if (!SqlReader.isKeyword(buf, keyword, end, "SET") && !SqlReader.isKeyword(buf, keyword, end, "SHOW")) {
             return -1;
         }

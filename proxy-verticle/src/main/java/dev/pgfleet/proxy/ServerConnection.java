@@ -611,6 +611,11 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         unsynced = false;
     }
 
+    /** ReadyForQuery messages still to come. */
+    int readyOwed() {
+        return pendingReady;
+    }
+
     /** The session sent an extended-protocol message: until Sync, the server holds state. */
     void extendedSent() {
         unsynced = true;

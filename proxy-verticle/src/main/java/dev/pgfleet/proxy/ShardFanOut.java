@@ -44,6 +44,11 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     private ByteBuf held;
     /** Another statement came before the Sync: dropped up to it, as PostgreSQL drops after an error. */
     private boolean dropping;
+    /**
+     * Another statement came before the Sync and waits in the framer (see {@link #batchWaits}): the
+     * answer goes without ReadyForQuery and the session reads on.
+     */
+    private boolean continued;
 
     ShardFanOut(ClientSession session, int[] shards) {
         this.session = session;
@@ -119,6 +124,23 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         owed++;
         c.write(q);
         c.flush();
+    }
+
+    /**
+     * Connection {@code i} is no longer needed mid-step (its work is moot after another shard's
+     * error): closed, so the server stops, and what the step owed of it is forgotten.
+     */
+    final void dropConnection(int i) {
+        ServerConnection c = conns[i];
+        if (c == null) {
+            return;
+        }
+        conns[i] = null;
+        owed -= c.readyOwed();
+        c.close();
+        if (owed == 0) {
+            stepDone();
+        }
     }
 
     /** Writes to connection {@code i} without flushing (COPY data). */
@@ -214,6 +236,19 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     void onSync() {
     }
 
+    /** The client's Execute came (extended protocol); {@code maxRows} is its row limit, 0 for all. */
+    void onExecute(int maxRows) {
+    }
+
+    /**
+     * Whether a request that is not the last before Sync may let the batch go on: its answer goes
+     * without ReadyForQuery and the session then reads the next message (a read that committed
+     * nothing on its own). False: the request fails, see {@link #batchContinued}.
+     */
+    boolean batchWaits() {
+        return false;
+    }
+
     /**
      * Another statement's message came before the Sync: the implicit transaction of the batch would
      * span the split request and more, which PgFleet cannot keep on one server; the subclass fails
@@ -224,10 +259,15 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
 
     /** The request is over with the client's error, then ReadyForQuery. */
     final void finishWithError() {
+        finishWithError(extended);
+    }
+
+    /** As {@link #finishWithError()}; {@code bindComplete}: the answer still owes the Bind's BindComplete. */
+    final void finishWithError(boolean bindComplete) {
         ByteBuf out = session.channel.alloc().buffer(error.readableBytes() + 6);
         out.writeBytes(error);
         session.countError(errorState);
-        complete(out);
+        complete(out, bindComplete);
     }
 
     /**
@@ -235,17 +275,29 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
      * BindComplete first and goes with ReadyForQuery when the client's Sync has come.
      */
     final void complete(ByteBuf answer) {
-        if (extended) {
+        complete(answer, extended);
+    }
+
+    /**
+     * As {@link #complete(ByteBuf)}, for a binding that wrote the first part of its answer itself
+     * ({@code bindComplete} false: the BindComplete went with it).
+     */
+    final void complete(ByteBuf answer, boolean bindComplete) {
+        if (extended && bindComplete) {
             ByteBuf withBind = session.channel.alloc().buffer(answer.readableBytes() + 5);
             withBind.writeByte(PgProtocol.BIND_COMPLETE_RESPONSE).writeInt(4);
             withBind.writeBytes(answer);
             answer.release();
             answer = withBind;
-            if (!syncSeen) {
-                held = answer;
-                releaseAll();   // the shards are done; only the client's Sync is awaited
+        }
+        if (extended && !syncSeen) {
+            if (continued) {
+                finish(answer);   // the batch goes on: the session reads the next message, whose Sync ends it
                 return;
             }
+            held = answer;
+            releaseAll();   // the shards are done; only the client's Sync is awaited
+            return;
         }
         BackendMessages.readyForQuery(answer, PgProtocol.TX_IDLE);
         finish(answer);
@@ -365,8 +417,20 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
                 if (dropping && type == PgProtocol.EXECUTE_REQUEST) {
                     return MessageFramer.CONSUME;
                 }
+                if (type == PgProtocol.EXECUTE_REQUEST && !done) {
+                    onExecute(buf.getInt(offset + length - 4));
+                }
             }
             default -> {
+                if (!dropping && !failed() && batchWaits()) {
+                    if (held != null) {
+                        ByteBuf answer = held;   // done already: the answer goes, the session takes this message
+                        held = null;
+                        session.unbind(this, answer);
+                    }
+                    continued = true;
+                    return MessageFramer.STOP;
+                }
                 if (!dropping) {
                     dropping = true;
                     if (!done) {

@@ -29,9 +29,17 @@ final class ShardedInsert extends ShardFanOut {
     /** Every shard inserted; COMMIT waits for the client's Sync (extended protocol), which ends the batch's implicit transaction. */
     private boolean awaitingSync;
 
+    /** The shards hold the same rows (an omnisharded table): the client is answered as by one shard. */
+    private final boolean replicated;
+
     ShardedInsert(ClientSession session, int[] shards, String[] statements) {
+        this(session, shards, statements, false);
+    }
+
+    ShardedInsert(ClientSession session, int[] shards, String[] statements, boolean replicated) {
         super(session, shards);
         this.statements = statements;
+        this.replicated = replicated;
     }
 
     @Override
@@ -54,12 +62,19 @@ final class ShardedInsert extends ShardFanOut {
                     rowDescription = session.channel.alloc().buffer(length).writeBytes(buf, offset, length);
                 }
             }
-            case PgProtocol.DATA_ROW_RESPONSE -> rows.addComponent(true, buf.retainedSlice(offset, length));
+            case PgProtocol.DATA_ROW_RESPONSE -> {
+                if (!replicated || i == 0) {
+                    rows.addComponent(true, buf.retainedSlice(offset, length));
+                }
+            }
             case PgProtocol.COMMAND_COMPLETE_RESPONSE -> {
-                // "INSERT oid rows" (oid is 0); BEGIN's tag is "BEGIN".
+                // "INSERT oid rows" (oid is 0), "UPDATE rows", "DELETE rows"; BEGIN's tag is "BEGIN".
                 String tag = buf.toString(offset + 5, length - 6, StandardCharsets.US_ASCII);
-                if (tag.startsWith("INSERT ")) {
-                    verb = "INSERT";
+                int space = tag.indexOf(' ');
+                String v = space < 0 ? tag : tag.substring(0, space);
+                if ((v.equals("INSERT") || v.equals("UPDATE") || v.equals("DELETE") || v.equals("MERGE"))
+                    && (!replicated || i == 0)) {
+                    verb = v;
                     inserted += Long.parseLong(tag.substring(tag.lastIndexOf(' ') + 1));
                 }
             }
@@ -100,7 +115,8 @@ final class ShardedInsert extends ShardFanOut {
         reply.addComponent(true, rows);
         rows = null;
         ByteBuf tail = session.channel.alloc().buffer(32);
-        BackendMessages.commandComplete(tail, (verb != null ? verb : "INSERT") + " 0 " + inserted);
+        String v = verb != null ? verb : "INSERT";
+        BackendMessages.commandComplete(tail, v + (v.equals("INSERT") ? " 0 " : " ") + inserted);
         reply.addComponent(true, tail);
         complete(reply);
     }

@@ -56,6 +56,11 @@ final class Defaults {
     static final int PROMETHEUS_EXPORTER_PORT = 9930;
     /** PgFleet: no listener of the console's own; the console is on the main port (database pgfleet). */
     static final int ADMIN_PORT = 0;
+    /** 64 MB, as the sharding issue asks; PgDog has no limit of its own. */
+    static final long CROSS_SHARD_MEMORY_LIMIT = 64L << 20;
+    static final String TWO_PHASE_LOG = "pgfleet-2pc.log";
+    static final CrossShardWrites CROSS_SHARD_WRITES = CrossShardWrites.REFUSE;
+    static final boolean TWO_PHASE_COMMIT = false;
     /** PgCat: {@code prepared_statements_cache_size} 0, which disables the cache. */
     static final int PREPARED_STATEMENTS_CACHE_SIZE = 0;
     /**

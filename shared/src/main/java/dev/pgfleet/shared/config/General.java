@@ -45,6 +45,11 @@ import java.util.Optional;
  * @param logFormat                      {@code log_format}: text or JSON lines (read by dist's logging
  *                                       at start; PgFleet addition)
  * @param adminPort                      a second listener that serves only the admin console; 0 = none
+ * @param crossShardMemoryLimit          {@code cross_shard_memory_limit} in bytes, the pools' default
+ * @param twoPhaseLog                    {@code two_phase_log}: the file of two-phase commit decisions
+ * @param instanceId                     {@code instance_id}: 0..1023, this instance's number in
+ *                                       {@code pgfleet.unique_id()} and two-phase transaction names; -1 =
+ *                                       derived from the host name and port
  *                                       (PgFleet addition: PgBouncer and PgCat serve it on the main port only)
  */
 public record General(
@@ -86,7 +91,10 @@ public record General(
         Duration clientLoginTimeout,
         HealthProbe healthProbe,
         LogFormat logFormat,
-        int adminPort) {
+        int adminPort,
+        long crossShardMemoryLimit,
+        String twoPhaseLog,
+        int instanceId) {
 
     /** A copy listening on {@code port} (the demo binds where its servers let it). */
     public General withPort(int port) {
@@ -96,7 +104,8 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat, adminPort);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat, adminPort,
+                crossShardMemoryLimit, twoPhaseLog, instanceId);
     }
 
     /** A copy with other health settings (tests and tools that shorten the probe cycle). */
@@ -107,7 +116,8 @@ public record General(
                 workerThreads, tcpKeepalivesIdle, tcpKeepalivesCount, tcpKeepalivesInterval, tcpUserTimeout,
                 tlsCertificate, tlsPrivateKey, serverTlsMode, serverResetQuery, serverResetQueryAlways, enablePrometheusExporter,
                 prometheusExporterPort, logClientConnections, logClientDisconnections, autoreload,
-                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat, adminPort);
+                preparedStatementsCacheSize, clientLoginTimeout, healthProbe, logFormat, adminPort,
+                crossShardMemoryLimit, twoPhaseLog, instanceId);
     }
 
     /** Client TLS is on when both the certificate and the key are set. */

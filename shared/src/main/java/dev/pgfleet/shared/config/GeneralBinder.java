@@ -77,6 +77,9 @@ final class GeneralBinder {
         if (adminPort != 0 && adminPort == port) {
             s.error("admin_port", "must differ from port (" + port + "); 0 turns the console's own listener off");
         }
+        long crossShardMemory = bytes(s, "cross_shard_memory_limit", Defaults.CROSS_SHARD_MEMORY_LIMIT);
+        String twoPhaseLog = s.string("two_phase_log", Defaults.TWO_PHASE_LOG);
+        int instanceId = s.integer("instance_id", -1, -1, 1023);
 
         s.reportUnknownKeys();
         return new General(host, port, adminUsername, adminPassword, authType, maxClientConn, maxMessageSize,
@@ -84,7 +87,43 @@ final class GeneralBinder {
                 shutdownTimeout, banTime, healthcheckInterval, maxLagBytes, maxLag, workerThreads, keepIdle,
                 keepCount, keepInterval, tcpUserTimeout, tlsCertificate, tlsPrivateKey, serverTlsMode,
                 serverResetQuery, serverResetQueryAlways, prometheus, prometheusPort, logConnections, logDisconnections,
-                autoreload, cacheSize, loginTimeout, healthProbe, logFormat, adminPort);
+                autoreload, cacheSize, loginTimeout, healthProbe, logFormat, adminPort,
+                crossShardMemory, twoPhaseLog, instanceId);
+    }
+
+    /**
+     * A size: an integer of bytes, or a string with a unit as PostgreSQL writes them ("64MB", "512kB",
+     * "1GB"; B, kB, MB, GB, TB, powers of 1024).
+     */
+    static long bytes(Section s, String key, long def) {
+        Object v = s.raw(key);
+        if (v == null) {
+            return def;
+        }
+        if (v instanceof Number n && (v instanceof Integer || v instanceof Long) && n.longValue() > 0) {
+            return n.longValue();
+        }
+        if (v instanceof String text) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d{1,12})\\s*(B|kB|MB|GB|TB)?\\s*")
+                    .matcher(text);
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                String unit = m.group(2) == null ? "B" : m.group(2);
+                int shift = switch (unit) {
+                    case "kB" -> 10;
+                    case "MB" -> 20;
+                    case "GB" -> 30;
+                    case "TB" -> 40;
+                    default -> 0;
+                };
+                if (n > 0 && n <= (Long.MAX_VALUE >> shift)) {
+                    return n << shift;
+                }
+            }
+        }
+        s.error(key, "expected a size above 0: bytes, or a string such as \"64MB\" (B, kB, MB, GB, TB), got "
+                + Section.typeName(v) + " " + v);
+        return def;
     }
 
     /** The probe's own login and database (both optional), and its retries. */

@@ -75,6 +75,9 @@ public final class GeneralKeys {
         KEYS.put("autoreload", new Key("autoreload", Kind.DURATION, false,
                 g -> Long.toString(g.autoreload().map(Duration::toMillis).orElse(0L))));
         integer("prepared_statements_cache_size", g -> g.preparedStatementsCacheSize());
+        integer("cross_shard_memory_limit", g -> g.crossShardMemoryLimit());
+        str("two_phase_log", General::twoPhaseLog);
+        integer("instance_id", g -> g.instanceId());
     }
 
     /** Older PgCat spellings that set another key's value (see the class comment). */

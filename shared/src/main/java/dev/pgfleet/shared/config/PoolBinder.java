@@ -58,10 +58,37 @@ final class PoolBinder {
         List<ShardConfig> shards = shards(s);
         Optional<DefaultShard> defaultShard = ShardedTableBinder.defaultShard(s, shards.size());
         List<ShardedTable> shardedTables = ShardedTableBinder.tables(s, shards.size(), automaticKey);
+        CrossShard crossShard = crossShard(s, general, shardedTables);
         s.reportUnknownKeys();
         return new PoolConfig(name, poolMode, defaultRole, lb, parser, rwSplitting, primaryReads, sharding,
                 automaticKey, keyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxLagBytes,
-                maxLag, cacheSize, cleanup, plugins, users, shards, defaultShard, shardedTables);
+                maxLag, cacheSize, cleanup, plugins, users, shards, defaultShard, shardedTables, crossShard);
+    }
+
+    /** omnisharded_tables, cross_shard_writes, two_phase_commit, cross_shard_memory_limit. */
+    private static CrossShard crossShard(Section s, General general, List<ShardedTable> shardedTables) {
+        java.util.Set<String> omni = new java.util.LinkedHashSet<>();
+        s.optArray("omnisharded_tables").ifPresent(a -> {
+            for (Object o : a) {
+                if (!(o instanceof String name) || name.isBlank()) {
+                    s.error("omnisharded_tables", "expected table names (strings), got " + Section.typeName(o));
+                    continue;
+                }
+                String table = name.trim().toLowerCase(java.util.Locale.ROOT);
+                for (ShardedTable t : shardedTables) {
+                    if (t.qualifiedName().equals(table)) {
+                        s.error("omnisharded_tables", "\"" + name + "\" is also a sharded table");
+                    }
+                }
+                if (!omni.add(table)) {
+                    s.error("omnisharded_tables", "\"" + name + "\" is listed twice");
+                }
+            }
+        });
+        CrossShardWrites writes = s.enumValue("cross_shard_writes", CrossShardWrites.class, Defaults.CROSS_SHARD_WRITES);
+        boolean twoPhase = s.bool("two_phase_commit", Defaults.TWO_PHASE_COMMIT);
+        long memory = GeneralBinder.bytes(s, "cross_shard_memory_limit", general.crossShardMemoryLimit());
+        return new CrossShard(omni, writes, twoPhase, memory);
     }
 
     private static Optional<String> regex(Section s, String key) {

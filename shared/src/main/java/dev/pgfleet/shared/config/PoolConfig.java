@@ -22,6 +22,7 @@ import java.util.Optional;
  *                                    key and no sharded table; empty: shard 0
  * @param shardedTables               {@code [[sharded_tables]]} as written, each (schema, name) once; the
  *                                    table of {@code automatic_sharding_key} first when it is not listed
+ * @param crossShard                  omnisharded tables, cross-shard writes, two-phase commit, the memory limit
  */
 public record PoolConfig(
         String name,
@@ -46,7 +47,8 @@ public record PoolConfig(
         List<UserConfig> users,
         List<ShardConfig> shards,
         Optional<DefaultShard> defaultShard,
-        List<ShardedTable> shardedTables) {
+        List<ShardedTable> shardedTables,
+        CrossShard crossShard) {
 
     public PoolConfig {
         users = List.copyOf(users);
@@ -60,7 +62,7 @@ public record PoolConfig(
                 queryParserReadWriteSplitting, primaryReadsEnabled, shardingFunction, automaticShardingKey,
                 shardingKeyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxReplicaLagBytes,
                 maxReplicaLag, preparedStatementsCacheSize, cleanupServerConnections, plugins, users, shards,
-                defaultShard, shardedTables);
+                defaultShard, shardedTables, crossShard);
     }
 
     /** A copy with other replica lag limits (0 / {@link Duration#ZERO} = no limit). */
@@ -69,7 +71,12 @@ public record PoolConfig(
                 queryParserReadWriteSplitting, primaryReadsEnabled, shardingFunction, automaticShardingKey,
                 shardingKeyRegex, shardIdRegex, connectTimeout, idleTimeout, serverLifetime, maxReplicaLagBytes,
                 maxReplicaLag, preparedStatementsCacheSize, cleanupServerConnections, plugins, users, shards,
-                defaultShard, shardedTables);
+                defaultShard, shardedTables, crossShard);
+    }
+
+    /** {@code two_phase_commit}: writes on several shards commit in two phases. */
+    public boolean twoPhaseCommit() {
+        return crossShard.twoPhaseCommit();
     }
 
     /** The user entry for a client login name. */

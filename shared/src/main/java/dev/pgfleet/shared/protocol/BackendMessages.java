@@ -149,14 +149,19 @@ public final class BackendMessages {
 
     /** RowDescription of text columns (type oid 25), for answers PgFleet makes itself. */
     public static void rowDescriptionText(ByteBuf out, List<String> columns) {
+        rowDescription(out, columns, 25, -1);
+    }
+
+    /** RowDescription of columns of one type (values in text format), for answers PgFleet makes itself. */
+    public static void rowDescription(ByteBuf out, List<String> columns, int typeOid, int typeSize) {
         int at = begin(out, PgProtocol.ROW_DESCRIPTION_RESPONSE);
         out.writeShort(columns.size());
         for (String c : columns) {
             cstring(out, c);
             out.writeInt(0);
             out.writeShort(0);
-            out.writeInt(25);
-            out.writeShort(-1);
+            out.writeInt(typeOid);
+            out.writeShort(typeSize);
             out.writeInt(-1);
             out.writeShort(0);
         }

@@ -22,6 +22,11 @@ public final class SqlState {
     /** A portal that does not exist (ERRCODE_UNDEFINED_CURSOR). */
     public static final String INVALID_CURSOR_NAME = "34000";
     public static final String PROGRAM_LIMIT_EXCEEDED = "54000";
+    /** cross_shard_memory_limit reached (PostgreSQL's out_of_memory). */
+    public static final String OUT_OF_MEMORY = "53200";
+    public static final String DATATYPE_MISMATCH = "42804";
+    public static final String INVALID_ROW_COUNT_IN_LIMIT_CLAUSE = "2201W";
+    public static final String INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE = "2201X";
     public static final String INTERNAL_ERROR = "XX000";
     public static final String SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION = "08001";
 }

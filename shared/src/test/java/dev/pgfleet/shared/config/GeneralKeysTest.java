@@ -33,7 +33,9 @@ class GeneralKeysTest {
             Map.entry("server_reset_query_always", true), Map.entry("enable_prometheus_exporter", true),
             Map.entry("prometheus_exporter_port", 9000L), Map.entry("log_client_connections", true),
             Map.entry("log_client_disconnections", true), Map.entry("log_format", "json"),
-            Map.entry("autoreload", 1000L), Map.entry("prepared_statements_cache_size", 25L));
+            Map.entry("autoreload", 1000L), Map.entry("prepared_statements_cache_size", 25L),
+            Map.entry("cross_shard_memory_limit", 1_000_000L), Map.entry("two_phase_log", "decisions.log"),
+            Map.entry("instance_id", 7L));
 
     @Test
     void eachKeyRendersItsOwnValue() {
