@@ -116,7 +116,9 @@ def record(args):
         s["p99_ms"] = percentile(v, 99) / 1000.0 if v else None
 
     errors = pgbench_errors(err, out, names)
-    aborted = sum(n for e, n in errors.items() if " aborted in command " in e)
+    # pgbench 15 ends a client at its first error, saying "client N ...": "aborted in command" for a
+    # server's error, "command M query Q: expected one row, got K" for \gset.
+    aborted = sum(n for e, n in errors.items() if re.match(r"pgbench: error: client N ", e))
     if not txns:
         errors["no transaction completed (pgbench exit " + str(meta.get("rc")) + ")"] = 1
 
