@@ -82,6 +82,8 @@ public final class ProxyRuntime {
     private volatile Runnable shutdownHook;
     private List<Future<Void>> unbound;
     private volatile boolean accepting = true;
+    /** Two-phase commit's log and recovery; null when no pool had two_phase_commit at start. */
+    private volatile TwoPhaseRecovery twoPhase;
 
     /** The admin console that authenticated console clients are handed to; null until dist registers one. */
     private volatile dev.pgfleet.shared.admin.AdminConsole console;
@@ -180,12 +182,40 @@ public final class ProxyRuntime {
                 table(first);
                 return vertx.deployVerticle(() -> new ProxyVerticle(this), new DeploymentOptions().setInstances(instances));
             })
+            .compose(id -> startTwoPhase(vertx).map(id))
             .compose(id -> {
                 // Local: in a fleet each member answers for itself (the fleet issue fans requests out).
                 ProxyAdmin admin = new ProxyAdmin(vertx, this);
                 adminConsumer = vertx.eventBus().localConsumer(dev.pgfleet.shared.admin.AdminBus.PROXY, admin::handle);
                 return adminConsumer.completion().map(id);
             });
+    }
+
+    /**
+     * When a pool has two_phase_commit: opens (and compacts) the decision log, then runs the first
+     * recovery pass before deploy completes (prepared transactions a crash left are resolved then;
+     * a shard down is retried every 10 s). The listeners are up by then: a client's two-phase
+     * commit that starts meanwhile is live, and recovery leaves it alone. A log that cannot be
+     * opened fails the start: two-phase commit without its log could not keep its promise. A reload that turns two_phase_commit on
+     * for a pool applies after a restart when no pool had it at start.
+     */
+    private Future<Void> startTwoPhase(Vertx vertx) {
+        PgFleetConfig c = config;
+        if (c.pools().values().stream().noneMatch(PoolConfig::twoPhaseCommit)) {
+            return Future.succeededFuture();
+        }
+        java.nio.file.Path file = java.nio.file.Path.of(c.general().twoPhaseLog());
+        return vertx.executeBlocking(() -> new TwoPhaseRecovery(vertx, this, TwoPhaseLog.open(file),
+                TwoPhaseRecovery.instanceOf(c.general()), startedAtMillis))
+            .compose(tp -> {
+                twoPhase = tp;
+                log.info("two-phase commit: decisions in {}, instance {}", tp.decisions().file(), tp.instance());
+                return tp.start();
+            });
+    }
+
+    TwoPhaseRecovery twoPhase() {
+        return twoPhase;
     }
 
     String instanceId() {
@@ -557,6 +587,13 @@ public final class ProxyRuntime {
                 adminConsumer.unregister();
             }
             pools.values().forEach(p -> p.close());
+            TwoPhaseRecovery tp = twoPhase;
+            if (tp != null) {
+                vertx.executeBlocking(() -> {
+                    tp.stop();
+                    return null;
+                });
+            }
             return Future.join(unbound).transform(ar -> Future.<Void>succeededFuture());
         });
     }

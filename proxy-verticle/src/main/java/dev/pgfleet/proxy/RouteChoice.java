@@ -277,6 +277,10 @@ final class RouteChoice {
                 if (isSelect(sql, c)) {
                     return crossShard(type, buf, offset, length, sharding, allShards(), sql.toString(), c);
                 }
+                int explained = explain(type, buf, offset, length, sharding, sql.toString(), c);
+                if (explained != Integer.MIN_VALUE) {
+                    return explained;
+                }
                 if (sharding.crossShard.writes() == CrossShardWrites.ALL && isUpdateOrDelete(sql)) {
                     return everyShard(type, buf, offset, length, sql.toString(), false,
                         "an UPDATE or DELETE of sharded table " + keys.table() + " without its sharding key");
@@ -446,6 +450,49 @@ final class RouteChoice {
         }
         int i = firstWord(sql);
         return wordAt(sql, i, "select") || wordAt(sql, i, "with");
+    }
+
+    private static final java.util.regex.Pattern EXPLAIN = java.util.regex.Pattern.compile(
+        "(?is)\\s*explain(?:\\s*\\([^)]*\\)|\\s+(?:analy[sz]e|verbose))*\\s+");
+
+    /**
+     * {@code EXPLAIN} of a SELECT that spans shards ({@link ShardedExplain}); Integer.MIN_VALUE when
+     * the statement is not an EXPLAIN of a SELECT.
+     */
+    private int explain(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding, String sql,
+                        Classification c) {
+        java.util.regex.Matcher m = EXPLAIN.matcher(sql);
+        if (!m.lookingAt()) {
+            return Integer.MIN_VALUE;
+        }
+        String statement = sql.substring(m.end());
+        if (!isSelect(statement, c)) {
+            return Integer.MIN_VALUE;
+        }
+        if (type == PgProtocol.PARSE_REQUEST) {
+            return AT_BIND;
+        }
+        String options = sql.substring(0, m.end()).toLowerCase(Locale.ROOT);
+        if (options.contains("format") && !options.matches("(?s).*format\\s+text.*")) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN of a cross-shard query is "
+                + "given in FORMAT TEXT only", null, false));
+        }
+        if (type == PgProtocol.BIND_REQUEST && bindParameterCount(buf, offset, length) > 0) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN of a cross-shard query with "
+                + "parameters is not supported: write the values in the statement", null, false));
+        }
+        Object plan = sharding.plan(statement);
+        if (plan instanceof dev.pgfleet.router.merge.CrossShardRefusal r) {
+            return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, r.getMessage(), null, false));
+        }
+        ShardedExplain e = new ShardedExplain(session, allShards(), sql.substring(0, m.end()).trim(),
+            (dev.pgfleet.router.merge.CrossShardPlan) plan);
+        if (type == PgProtocol.BIND_REQUEST) {
+            e.extended();
+        }
+        session.bind(e);
+        e.start();
+        return HANDLED;
     }
 
     /** Where the SQL's first word starts, after blanks, comments and opening parentheses. */

@@ -568,6 +568,8 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
      */
     void linkShard(ShardPeer p) {
         this.shardPeer = p;
+        // A binding's Query or Parse replaces the unnamed statement: the next session must prepare its own.
+        this.unnamed = null;
         this.phase = Phase.SHARD;
         applyIntercepts();
     }

@@ -16,8 +16,9 @@ import java.util.List;
  * connection per shard, taken from each shard's primary, each in a transaction of its own that
  * commits only when every shard has done its part, and rolls back on every shard when any fails
  * (without two-phase commit a failure of COMMIT itself on one shard cannot be undone on the
- * others; the client is told). The subclasses say what each shard is sent and how the answers
- * are merged: {@link ShardedInsert}, {@link ShardedCopyIn}, {@link ShardedCopyOut}.
+ * others; the client is told; with the pool's two_phase_commit, {@link TwoPhaseCommit} commits).
+ * The subclasses say what each shard is sent and how the answers are merged: {@link ShardedInsert},
+ * {@link ShardedCopyIn}, {@link ShardedCopyOut}.
  *
  * <p>It works in steps: a step writes Query messages to some of the connections and ends when
  * every ReadyForQuery they owe has come; then {@link #stepDone} decides the next one. Every
@@ -49,6 +50,8 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
      * answer goes without ReadyForQuery and the session reads on.
      */
     private boolean continued;
+    /** The commit in two phases (pools with two_phase_commit), once begun. */
+    private TwoPhaseCommit twoPhase;
 
     ShardFanOut(ClientSession session, int[] shards) {
         this.session = session;
@@ -155,8 +158,8 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     @Override
     public final void shardMessage(ServerConnection conn, byte type, ByteBuf buf, int offset, int length) {
         int i = indexOf(conn);
-        if (i < 0 || done) {
-            return;
+        if (i < 0 || done || twoPhase != null) {
+            return;   // once the two-phase commit runs, only its own statements' answers count (a FATAL shows as a lost connection)
         }
         if (type == PgProtocol.ERROR_RESPONSE) {
             fail(buf, offset, length);
@@ -187,6 +190,11 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         }
     }
 
+    /** Whether the request is over (answered, or the client left). */
+    final boolean over() {
+        return done;
+    }
+
     /** Ends every shard's transaction: ROLLBACK where one is open, then the error goes to the client. */
     final void rollbackAll() {
         aborting = true;
@@ -207,8 +215,17 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         return aborting;
     }
 
-    /** COMMIT on every shard (after every shard's part succeeded). */
+    /**
+     * COMMIT on every shard (after every shard's part succeeded); with two_phase_commit, the
+     * {@link TwoPhaseCommit} instead, which calls {@link #stepDone} once committed, or ends the
+     * request with the error.
+     */
     final void commitAll() {
+        TwoPhaseRecovery tp = session.runtime.twoPhase();
+        if (tp != null && tp.enabled(session.database())) {
+            twoPhase = TwoPhaseCommit.start(this, tp);
+            return;
+        }
         for (int i = 0; i < conns.length; i++) {
             query(i, "COMMIT");
         }
@@ -367,6 +384,9 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
             return;
         }
         conns[i] = null;
+        if (twoPhase != null) {
+            return;   // the two-phase commit sees the lost connection fail its statement
+        }
         // Its transaction is gone with it; the others' are ended by closing them (mid-request,
         // perhaps mid-COPY), and the client is told.
         fail(new PgException(SqlState.CONNECTION_FAILURE, "server connection of shard " + shards[i]

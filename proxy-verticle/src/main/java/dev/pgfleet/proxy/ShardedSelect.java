@@ -460,10 +460,7 @@ final class ShardedSelect extends ShardFanOut {
             return;
         }
         queues[i].add(r);
-        if (queues[i].size() > QUEUE_HIGH && !paused[i]) {
-            paused[i] = true;
-            conns[i].socket().pause();
-        }
+        flow(i);
         drain();
     }
 
@@ -487,10 +484,7 @@ final class ShardedSelect extends ShardFanOut {
                 return;
             }
             ShardRow r = queues[best].poll();
-            if (paused[best] && queues[best].size() < QUEUE_LOW && !clientPaused) {
-                paused[best] = false;
-                resume(best);
-            }
+            flow(best);
             if (limit >= 0 && sent >= limit) {
                 r.release();
                 continue;
@@ -567,9 +561,7 @@ final class ShardedSelect extends ShardFanOut {
             if (!session.clientWritable() && !clientPaused) {
                 clientPaused = true;
                 for (int k = 0; k < conns.length; k++) {
-                    if (conns[k] != null && !complete[k]) {
-                        conns[k].socket().pause();
-                    }
+                    flow(k);
                 }
             }
         } finally {
@@ -606,16 +598,31 @@ final class ShardedSelect extends ShardFanOut {
         }
         clientPaused = false;
         for (int k = 0; k < conns.length; k++) {
-            if (!paused[k]) {
-                resume(k);
-            }
+            flow(k);
         }
     }
 
-    private void resume(int k) {
+    /**
+     * Reads shard {@code k} while the client drains and its queue of waiting rows is short; pauses
+     * it otherwise (resumed below the low mark, so a pause is not undone row by row).
+     */
+    private void flow(int k) {
         ServerConnection c = conns[k];
-        if (c != null) {
-            session.context.runOnContext(v -> c.socket().resume());
+        if (c == null || complete[k]) {
+            return;
+        }
+        int waiting = queues[k].size();
+        boolean run = !clientPaused && (paused[k] ? waiting < QUEUE_LOW : waiting <= QUEUE_HIGH);
+        if (!run && !paused[k]) {
+            paused[k] = true;
+            c.socket().pause();
+        } else if (run && paused[k]) {
+            paused[k] = false;
+            session.context.runOnContext(v -> {
+                if (!paused[k] && conns[k] == c) {
+                    c.socket().resume();
+                }
+            });
         }
     }
 

@@ -6,11 +6,11 @@ import java.util.List;
  * The SQL words {@link ShardKeyReader} reacts to, looked up once per word token by the hash
  * {@link SqlLexer} computed (a set of its own, so the classifier's {@link Keywords} stay as they are).
  */
-final class KeyReaderWords {
+public final class KeyReaderWords {
     private KeyReaderWords() {
     }
 
-    static final int SELECT = 0, WITH = 1, VALUES = 2, TABLE = 3, INSERT = 4, UPDATE = 5, DELETE = 6, COPY = 7,
+    public static final int SELECT = 0, WITH = 1, VALUES = 2, TABLE = 3, INSERT = 4, UPDATE = 5, DELETE = 6, COPY = 7,
             EXPLAIN = 8, PREPARE = 9, DECLARE = 10, FROM = 11, WHERE = 12, JOIN = 13, LEFT = 14, RIGHT = 15,
             FULL = 16, INNER = 17, OUTER = 18, CROSS = 19, NATURAL = 20, ON = 21, USING = 22, AS = 23,
             ONLY = 24, LATERAL = 25, AND = 26, OR = 27, NOT = 28, IN = 29, IS = 30, BETWEEN = 31,

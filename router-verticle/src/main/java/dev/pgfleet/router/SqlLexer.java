@@ -16,8 +16,8 @@ package dev.pgfleet.router;
  * previous two tokens stay readable in {@code prev*} and {@code prev2*}, which is all the context
  * the classifier needs.
  */
-final class SqlLexer {
-    static final int NONE = -1, EOF = 0, WORD = 1, QIDENT = 2, STRING = 3, NUMBER = 4, PARAM = 5, LPAREN = 6,
+public final class SqlLexer {
+    public static final int NONE = -1, EOF = 0, WORD = 1, QIDENT = 2, STRING = 3, NUMBER = 4, PARAM = 5, LPAREN = 6,
             RPAREN = 7, SEMI = 8, COMMA = 9, DOT = 10, OP = 11, ERROR = 12;
 
     /** Told about every block comment, for PgFleet's comment hints. */
@@ -32,7 +32,7 @@ final class SqlLexer {
     private int pos;
 
     /** The current token. */
-    int type = NONE, start, end, keyword = -1, hash;
+    public int type = NONE, start, end, keyword = -1, hash;
     /** The token before it. */
     int prevType = NONE, prevStart, prevEnd, prevKeyword = -1, prevHash;
     /** The one before that. */
@@ -40,7 +40,7 @@ final class SqlLexer {
     /** Parenthesis depth after the current token; the classifier resets it per statement. */
     int depth;
 
-    SqlLexer(CharSequence sql, CommentListener comments) {
+    public SqlLexer(CharSequence sql, CommentListener comments) {
         this.sql = sql;
         this.length = sql.length();
         this.comments = comments;
@@ -59,7 +59,7 @@ final class SqlLexer {
     }
 
     /** Reads the next token; {@link #EOF} and {@link #ERROR} are sticky. */
-    int next() {
+    public int next() {
         if (type == EOF || type == ERROR) {
             return type;
         }

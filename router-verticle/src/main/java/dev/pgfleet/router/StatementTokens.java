@@ -23,25 +23,25 @@ import java.util.List;
  * skip a parenthesised group or compare levels without a second pass. Word tokens carry a
  * {@link KeyReaderWords} id; string constants the prefix that says how to read them.
  */
-final class StatementTokens {
-    final CharSequence sql;
-    int count;
-    int[] type = new int[32];
-    int[] start = new int[32];
-    int[] end = new int[32];
+public final class StatementTokens {
+    public final CharSequence sql;
+    public int count;
+    public int[] type = new int[32];
+    public int[] start = new int[32];
+    public int[] end = new int[32];
     /** {@link KeyReaderWords} id of an unquoted word, else -1. */
-    int[] word = new int[32];
+    public int[] word = new int[32];
     /** Index of the innermost enclosing {@code (}, or -1. */
-    int[] open = new int[32];
+    public int[] open = new int[32];
     /** For a parenthesis, the index of its partner; else -1. */
-    int[] partner = new int[32];
+    public int[] partner = new int[32];
     /**
      * For a string constant: {@code '\''} plain, {@code 'E'} with backslash escapes, {@code 'N'}
      * national, {@code 'B'}/{@code 'X'} bit strings, {@code 'U'} Unicode escapes, {@code '$'} dollar quoted.
      */
     char[] prefix = new char[32];
     /** The statement has an unterminated string, identifier or comment, or unbalanced parentheses. */
-    boolean broken;
+    public boolean broken;
 
     private StatementTokens(CharSequence sql) {
         this.sql = sql;
@@ -51,7 +51,7 @@ final class StatementTokens {
      * Reads the statement starting at the lexer's current token (neither {@code ;} nor EOF) up to
      * its {@code ;} at the top level or the end; the lexer is left on that {@code ;}, EOF or ERROR.
      */
-    static StatementTokens read(SqlLexer lx) {
+    public static StatementTokens read(SqlLexer lx) {
         StatementTokens t = new StatementTokens(lx.sql());
         int[] stack = new int[16];
         int depth = 0;
@@ -138,16 +138,16 @@ final class StatementTokens {
 
     // -- looking at tokens ----------------------------------------------------------------------
 
-    boolean isWord(int i, int w) {
+    public boolean isWord(int i, int w) {
         return i >= 0 && i < count && type[i] == WORD && word[i] == w;
     }
 
-    boolean is(int i, int tokenType) {
+    public boolean is(int i, int tokenType) {
         return i >= 0 && i < count && type[i] == tokenType;
     }
 
     /** Token {@code i} is the operator {@code op} exactly. */
-    boolean isOp(int i, String op) {
+    public boolean isOp(int i, String op) {
         if (!is(i, OP) || end[i] - start[i] != op.length()) {
             return false;
         }
@@ -160,7 +160,7 @@ final class StatementTokens {
     }
 
     /** An identifier: an unquoted word or a quoted identifier. */
-    boolean isName(int i) {
+    public boolean isName(int i) {
         return is(i, WORD) || is(i, QIDENT);
     }
 
@@ -170,7 +170,7 @@ final class StatementTokens {
     }
 
     /** The identifier as PostgreSQL sees it: an unquoted word folded to lower case, a quoted one as is. */
-    String name(int i) {
+    public String name(int i) {
         StringBuilder b = new StringBuilder(end[i] - start[i]);
         if (type[i] == QIDENT) {
             for (int k = start[i]; k < end[i]; k++) {
@@ -189,7 +189,7 @@ final class StatementTokens {
     }
 
     /** Index just after the dotted name starting at {@code i} ({@code a}, {@code a.b}, {@code a.b.c}); i if none. */
-    int nameEnd(int i, int limit) {
+    public int nameEnd(int i, int limit) {
         if (i >= limit || !isName(i)) {
             return i;
         }
@@ -201,17 +201,17 @@ final class StatementTokens {
     }
 
     /** Index after the parenthesised group opening at {@code i}, or {@code i} if it is no {@code (}. */
-    int after(int i) {
+    public int after(int i) {
         return is(i, LPAREN) ? partner[i] + 1 : i;
     }
 
     /** The region {@code [s, e)} is one parenthesised group. */
-    boolean wrapped(int s, int e) {
+    public boolean wrapped(int s, int e) {
         return e - s >= 2 && type[s] == LPAREN && partner[s] == e - 1;
     }
 
     /** A query starts at token {@code i}: SELECT, WITH, VALUES, TABLE, a data-modifying statement or {@code (query)}. */
-    boolean queryStart(int i) {
+    public boolean queryStart(int i) {
         if (i >= count) {
             return false;
         }
@@ -250,7 +250,7 @@ final class StatementTokens {
     }
 
     /** Characters {@code [start, end)} of token {@code i}, as a String. */
-    String text(int i) {
+    public String text(int i) {
         return sql.subSequence(start[i], end[i]).toString();
     }
 }

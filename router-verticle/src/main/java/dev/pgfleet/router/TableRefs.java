@@ -16,7 +16,7 @@ import java.util.List;
  * table list only where a query is ({@code EXTRACT(year FROM ts)} and {@code IS DISTINCT FROM}
  * are not).
  */
-final class TableRefs {
+public final class TableRefs {
 
     /**
      * A table reference.
@@ -30,27 +30,27 @@ final class TableRefs {
      * @param renamed its columns are renamed by a column alias list ({@code FROM users u (a, b)}): no
      *                column reference names the key as the table does
      */
-    record Ref(String schema, String name, String alias, String keyColumn, boolean top, boolean modified,
+    public record Ref(String schema, String name, String alias, String keyColumn, boolean top, boolean modified,
                boolean renamed) {
-        boolean sharded() {
+        public boolean sharded() {
             return keyColumn != null;
         }
 
         /** The table for messages: {@code name} or {@code schema.name}. */
-        String display() {
+        public String display() {
             return schema == null ? name : schema + "." + name;
         }
     }
 
     private final StatementTokens t;
     private final ShardKeyReader.Tables tables;
-    final List<Ref> refs = new ArrayList<>();
+    public final List<Ref> refs = new ArrayList<>();
     /** The first token of the statement proper (after EXPLAIN, PREPARE ... AS, DECLARE ... FOR). */
-    int statementStart;
+    public int statementStart;
     /** Names of the statement's WITH queries: an unqualified name among them is no table. */
     private final java.util.Set<String> withQueries = new java.util.HashSet<>();
 
-    TableRefs(StatementTokens t, ShardKeyReader.Tables tables) {
+    public TableRefs(StatementTokens t, ShardKeyReader.Tables tables) {
         this.t = t;
         this.tables = tables;
     }
@@ -59,7 +59,7 @@ final class TableRefs {
      * Finds the tables in {@code [from, to)}. The FROM or USING token at {@code topList} (or -1)
      * starts the statement's own table list.
      */
-    void walk(int from, int to, int topList) {
+    public void walk(int from, int to, int topList) {
         int i = from;
         while (i < to) {
             if (t.type[i] != WORD) {
@@ -140,7 +140,7 @@ final class TableRefs {
     }
 
     /** A FROM list from token {@code i}: items joined by commas and JOINs; returns where it ends. */
-    int fromList(int i, int to, boolean top) {
+    public int fromList(int i, int to, boolean top) {
         int level = i < t.count ? t.open[i] : -1;
         i = item(i, to, top);
         while (i < to) {
@@ -291,7 +291,7 @@ final class TableRefs {
     }
 
     /** A WITH query of this name is defined: later unqualified references to the name are to it. */
-    void withQuery(String name) {
+    public void withQuery(String name) {
         withQueries.add(name);
     }
 

@@ -87,6 +87,71 @@ class CrossShardBasicsTest {
         compare("prepareThreshold", "-1");
     }
 
+    /**
+     * A cross-shard SELECT prepares its own unnamed statement on each shard connection: the next
+     * client statement on that connection must be prepared again, not taken for the old one.
+     */
+    @Test
+    void keyedStatementsAfterCrossShardOnesRunTheirOwnSql() throws SQLException {
+        proxy.close();
+        proxy = ShardedProxy.start(shards, "transaction", "", """
+            [[pools.sharded.sharded_tables]]
+            name = "users"
+            column = "id"
+            type = "bigint"
+            """, 1);   // one connection per shard: the keyed read and the cross-shard one share it
+        // Two clients: A's unnamed statement is the same each time, B's cross-shard SELECT runs in between on
+        // the same server connections.
+        try (Connection a = proxy.connect("prepareThreshold", "0"); Connection b = proxy.connect("prepareThreshold", "0");
+             java.sql.PreparedStatement keyed = a.prepareStatement("SELECT name FROM users WHERE id = ?");
+             java.sql.PreparedStatement across = b.prepareStatement(
+                 "SELECT id, name FROM users WHERE score >= ? ORDER BY score, id LIMIT 10")) {
+            for (int i = 1; i <= 40; i++) {
+                keyed.setLong(1, 1 + i % 2);
+                try (ResultSet rs = keyed.executeQuery()) {
+                    assertTrue(rs.next());
+                    assertEquals(md5(1 + i % 2), rs.getString(1));
+                    assertTrue(!rs.next(), "one row for id " + (1 + i % 2));
+                }
+                across.setBigDecimal(1, java.math.BigDecimal.valueOf(i % 20));
+                int n = 0;
+                try (ResultSet rs = across.executeQuery()) {
+                    while (rs.next()) {
+                        n++;
+                    }
+                }
+                assertEquals(10, n);
+            }
+        }
+    }
+
+    @Test
+    void explainShowsTheShardsAndTheMerge() throws SQLException {
+        for (String mode : new String[] {"simple", "extended"}) {
+            try (Connection c = proxy.connect("preferQueryMode", mode); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("EXPLAIN SELECT grp, count(*) FROM users GROUP BY grp ORDER BY 2 DESC LIMIT 3")) {
+                List<String> lines = new ArrayList<>();
+                while (rs.next()) {
+                    lines.add(rs.getString(1));
+                }
+                String all = String.join("\n", lines);
+                assertEquals("PgFleet: cross-shard SELECT on shards 0, 1", lines.get(0), all);
+                assertTrue(lines.contains("Shard 0:") && lines.contains("Shard 1:"), all);
+                assertTrue(all.contains("Aggregate"), all);   // each shard's own plan
+                assertTrue(all.contains("GROUP BY"), all);
+            }
+        }
+    }
+
+    private static String md5(long i) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("MD5").digest(Long.toString(i).getBytes());
+            return String.format("%032x", new java.math.BigInteger(1, d));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private void compare(String key, String value) throws SQLException {
         List<String> failures = new ArrayList<>();
         try (Connection through = proxy.connect(key, value);

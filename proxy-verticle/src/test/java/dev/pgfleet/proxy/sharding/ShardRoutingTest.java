@@ -176,16 +176,21 @@ class ShardRoutingTest {
     }
 
     @Test
-    void keylessQueryOnShardedTableIsRefused() throws SQLException {
+    void keylessWriteOnShardedTableIsRefusedAndKeylessReadIsMerged() throws SQLException {
         try (Connection c = proxy.connect(); Statement st = c.createStatement()) {
-            SQLException e = assertThrows(SQLException.class, () -> st.executeQuery("SELECT * FROM users"));
+            SQLException e = assertThrows(SQLException.class, () -> st.executeUpdate("UPDATE users SET name = 'y'"));
             assertEquals("0A000", e.getSQLState());
             assertTrue(e.getMessage().contains(ShardedProxy.POOL), e.getMessage());
             assertTrue(e.getMessage().contains("id"), e.getMessage());
             assertEquals(1, st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[0] + ", 'x')"));
-            try (ResultSet rs = st.executeQuery("SELECT 1")) {
-                rs.next();
-                assertEquals(1, rs.getInt(1));
+            assertEquals(1, st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[1] + ", 'z')"));
+            // A SELECT without the key reads every shard (issue 14's cross-shard merge).
+            try (ResultSet rs = st.executeQuery("SELECT name FROM users ORDER BY name")) {
+                assertTrue(rs.next());
+                assertEquals("x", rs.getString(1));
+                assertTrue(rs.next());
+                assertEquals("z", rs.getString(1));
+                assertTrue(!rs.next());
             }
         }
     }
