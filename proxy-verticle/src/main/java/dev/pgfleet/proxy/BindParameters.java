@@ -17,6 +17,21 @@ final class BindParameters {
     private BindParameters() {
     }
 
+    /** How many parameter values the Bind carries. */
+    static int count(ByteBuf buf, int offset, int length) {
+        int end = offset + length;
+        int pos = buf.indexOf(offset + 5, end, (byte) 0) + 1;   // after the portal name
+        pos = buf.indexOf(pos, end, (byte) 0) + 1;              // after the statement name
+        if (pos <= 0 || pos + 2 > end) {
+            throw malformed();
+        }
+        int formats = buf.getUnsignedShort(pos);
+        if (pos + 4 + 2 * formats > end) {
+            throw malformed();
+        }
+        return buf.getUnsignedShort(pos + 2 + 2 * formats);
+    }
+
     /** The shard parameter {@code index} (0-based) of the Bind names, as a key of {@code table}. */
     static int shard(ByteBuf buf, int offset, int length, int index, ShardingSchema schema, ShardedTable table) {
         int end = offset + length;

@@ -398,10 +398,6 @@ final class GroupMerge {
         return out;
     }
 
-    long rowCount(CompositeByteBuf rows) {
-        return rows.numComponents();
-    }
-
     private static int compare(List<SortKey> keys, int[] types, Object[] a, Object[] b) {
         for (SortKey k : keys) {
             Object x = a[k.column()];

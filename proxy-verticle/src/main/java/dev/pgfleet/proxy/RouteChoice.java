@@ -277,7 +277,7 @@ final class RouteChoice {
                 if (isSelect(sql)) {
                     return crossShard(type, buf, offset, length, sharding, allShards(), sql.toString(), c);
                 }
-                int explained = explain(type, buf, offset, length, sharding, sql.toString(), c);
+                int explained = explain(type, buf, offset, length, sharding, sql.toString());
                 if (explained != Integer.MIN_VALUE) {
                     return explained;
                 }
@@ -458,8 +458,7 @@ final class RouteChoice {
      * {@code EXPLAIN} of a SELECT that spans shards ({@link ShardedExplain}); Integer.MIN_VALUE when
      * the statement is not an EXPLAIN of a SELECT.
      */
-    private int explain(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding, String sql,
-                        Classification c) {
+    private int explain(byte type, ByteBuf buf, int offset, int length, PoolSharding sharding, String sql) {
         java.util.regex.Matcher m = EXPLAIN.matcher(sql);
         if (!m.lookingAt()) {
             return Integer.MIN_VALUE;
@@ -476,7 +475,7 @@ final class RouteChoice {
             return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN of a cross-shard query is "
                 + "given in FORMAT TEXT only", null, false));
         }
-        if (type == PgProtocol.BIND_REQUEST && bindParameterCount(buf, offset, length) > 0) {
+        if (type == PgProtocol.BIND_REQUEST && BindParameters.count(buf, offset, length) > 0) {
             return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "EXPLAIN of a cross-shard query with "
                 + "parameters is not supported: write the values in the statement", null, false));
         }
@@ -604,7 +603,7 @@ final class RouteChoice {
             return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, what + " goes to every shard, which "
                 + "PgFleet does only outside a transaction block", "Run it on its own, in autocommit.", false));
         }
-        if (type == PgProtocol.BIND_REQUEST && bindParameterCount(buf, offset, length) > 0) {
+        if (type == PgProtocol.BIND_REQUEST && BindParameters.count(buf, offset, length) > 0) {
             return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, what + " goes to every shard, which "
                 + "PgFleet does only for a statement without parameters", null, false));
         }
@@ -618,14 +617,6 @@ final class RouteChoice {
         session.bind(write);
         write.start();
         return HANDLED;
-    }
-
-    private static int bindParameterCount(ByteBuf buf, int offset, int length) {
-        int end = offset + length;
-        int pos = buf.indexOf(offset + 5, end, (byte) 0) + 1;
-        pos = buf.indexOf(pos, end, (byte) 0) + 1;
-        int formats = buf.getUnsignedShort(pos);
-        return buf.getUnsignedShort(pos + 2 + 2 * formats);
     }
 
     private static boolean isUpdateOrDelete(CharSequence sql) {
