@@ -11,6 +11,7 @@ import dev.pgfleet.shared.protocol.PgException;
 import dev.pgfleet.shared.protocol.PgProtocol;
 import dev.pgfleet.shared.protocol.SqlState;
 import dev.pgfleet.shared.protocol.StartupPacket;
+import dev.pgfleet.router.Classification;
 import dev.pgfleet.router.SqlReader;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -92,6 +93,12 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
     ServerConnection server;
     /** A request bound to several shards (see Binding), or null. */
     private Binding binding;
+    /** A transaction block over several shards (a pool with two_phase_commit), or null. */
+    private ShardTransaction shardTx;
+    /** A statement that moves the transaction to another shard (or ends it there) waits for the current shard's answers. */
+    private boolean switchHeld;
+    /** A move to another shard failed (no connection, its BEGIN failed): the statement that asked gets this error. */
+    private PgException switchFailed;
     private int cancelPid;
     private int cancelSecret;
     private boolean serverNeedsFlush;
@@ -506,9 +513,148 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
             return beginDeferred();
         }
         if (type == PgProtocol.QUERY_REQUEST || type == PgProtocol.PARSE_REQUEST || type == PgProtocol.BIND_REQUEST) {
+            if (shardTx != null) {
+                int ended = endShardTransaction(type, buf, offset, length);
+                if (ended != -1) {
+                    return ended;
+                }
+            }
             return routeChoice.checkInTransaction(type, buf, offset, length);
         }
         return -1;
+    }
+
+    /**
+     * Inside a transaction on a pool with two_phase_commit: this statement's key is on shard
+     * {@code to}, the transaction is on {@code from}. The transaction goes on there: {@code from}'s
+     * connection is parked in the {@link ShardTransaction}, and {@code to}'s is linked (taken from its
+     * primary and begun as the client's block began, the first time). Only between requests: while
+     * the current shard owes a ReadyForQuery the statement waits; in the middle of an extended-protocol
+     * batch (messages sent since Sync) it is refused, as the batch's answers must come in order.
+     *
+     * @return a framer verdict, or -1 to go on with the message on the connection linked now
+     */
+    int switchShard(int from, int to) {
+        ServerConnection a = server;
+        if (a.awaitingReady()) {
+            switchHeld = true;   // resumed by the ReadyForQuery (serverReady)
+            return MessageFramer.STOP;
+        }
+        if (!requests.isEmpty() || a.unsynced()) {
+            return statements.refuse(new PgException(SqlState.FEATURE_NOT_SUPPORTED, "the transaction is on shard " + from
+                + " and this statement's sharding key is on shard " + to + ": inside a transaction block a batch "
+                + "(the messages up to Sync) must not span shards", null, false));
+        }
+        if (a.txStatus() == PgProtocol.TX_FAILED) {
+            return -1;   // the server answers with 25P02 itself
+        }
+        if (shardTx == null) {
+            shardTx = new ShardTransaction(this, poolConfig.shards().size(), routeChoice.transactionBegin());
+        }
+        ShardTransaction tx = shardTx;
+        tx.park(from, a);
+        server = null;
+        ServerConnection b = tx.take(to);
+        if (b != null) {
+            linked(b);
+            routeChoice.movedTo(to);
+            return -1;
+        }
+        waiting = true;
+        checkoutShard(to).compose(c -> c.runInternal(tx.begin).map(c).recover(err -> {
+            c.release();
+            return Future.failedFuture(err);
+        })).onComplete(ar -> {
+            waiting = false;
+            if (state != State.READY || shardTx != tx) {
+                if (ar.succeeded()) {
+                    ar.result().close();   // the client left: nothing of its transaction stays
+                }
+                return;
+            }
+            if (ar.succeeded()) {
+                tx.park(to, ar.result());
+                linked(tx.take(to));
+                routeChoice.movedTo(to);
+            } else {
+                // Back on the transaction's shard, where the statement fails (and the transaction with it).
+                linked(tx.take(from));
+                PgException e = Checkout.asPgException(ar.cause());
+                switchFailed = new PgException(e.sqlState(), e.getMessage(), e.detail(), false);
+            }
+            resumeReading();
+        });
+        return MessageFramer.STOP;
+    }
+
+    /** The error of a failed move to another shard, for the statement that asked (see switchShard); null if none. */
+    PgException takeSwitchFailure() {
+        PgException e = switchFailed;
+        switchFailed = null;
+        return e;
+    }
+
+    /**
+     * COMMIT or ROLLBACK of a transaction over several shards: ended on every shard
+     * ({@link ShardTransaction#end}), and answered here. A statement that would end or split the
+     * transaction on one shard only (a savepoint, PREPARE TRANSACTION, AND CHAIN, COMMIT inside a
+     * multi-statement Query) is refused with 0A000 and fails the transaction. -1: not one of these.
+     */
+    private int endShardTransaction(byte type, ByteBuf buf, int offset, int length) {
+        CharSequence sql = routeChoice.statementSql(type, buf, offset, length);
+        if (sql == null) {
+            return -1;
+        }
+        Classification c = runtime.classifier().classify(sql);
+        Classification.TransactionControl tc = c.transactionControl();
+        boolean ends = (tc == Classification.TransactionControl.COMMIT || tc == Classification.TransactionControl.ROLLBACK)
+            && c.statementCount() == 1 && !c.startsTransaction();
+        if (!ends) {
+            if (tc != Classification.TransactionControl.NONE || c.endsTransaction()) {
+                return routeChoice.failTransaction(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "the transaction "
+                    + "is on shards " + shardTx.shardList() + " of pool \"" + poolConfig.name() + "\": inside a transaction "
+                    + "over several shards only COMMIT and ROLLBACK (as statements of their own) end it, and savepoints "
+                    + "are not supported", null, false));
+            }
+            return -1;
+        }
+        ServerConnection a = server;
+        if (a.awaitingReady()) {
+            switchHeld = true;
+            return MessageFramer.STOP;
+        }
+        if (!requests.isEmpty() || a.unsynced()) {
+            return statements.refuse(new PgException(SqlState.FEATURE_NOT_SUPPORTED, "inside a transaction over several "
+                + "shards, COMMIT and ROLLBACK must start a batch (the messages up to Sync) of their own", null, false));
+        }
+        if (type == PgProtocol.PARSE_REQUEST) {
+            statements.rememberParse(buf, offset, length);   // pgjdbc names its COMMIT and binds it again later
+        }
+        ShardTransaction tx = shardTx;
+        tx.park(routeChoice.currentShard(), a);
+        server = null;
+        waiting = true;
+        tx.end(tc == Classification.TransactionControl.COMMIT, (tag, error) -> {
+            if (shardTx == tx) {
+                shardTx = null;
+            }
+            waiting = false;
+            if (state != State.READY) {
+                return;
+            }
+            statements.transactionEnded();
+            if (error != null) {
+                replies.refuse(type, error);
+            } else {
+                replies.replyStatement(type, new LocalReplies.LocalReply(tag, null, null));
+            }
+            flushIfNeeded();
+            leaveIfDraining();
+            if (state == State.READY) {
+                resumeReading();
+            }
+        });
+        return MessageFramer.CONSUME;
     }
 
     /**
@@ -844,6 +990,24 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         if (mode == PoolMode.SESSION) {
             return;   // session mode keeps the server connection until the client leaves
         }
+        if (shardTx != null && txStatus == PgProtocol.TX_IDLE) {
+            // The shard's transaction ended without PgFleet's COMMIT or ROLLBACK (a function, a
+            // procedure's COMMIT): the other shards' parts cannot follow it; they roll back.
+            log.warn("client {}: the transaction on shard {} ended on its own; shards {} roll back", socket.remoteAddress(),
+                routeChoice.currentShard(), shardTx.shardList());
+            shardTx.abandon();
+            shardTx = null;
+        }
+        if (switchHeld && !server.awaitingReady()) {
+            // A statement that moves (or ends) the transaction over several shards waited for this answer.
+            switchHeld = false;
+            context.runOnContext(v -> {
+                if (state == State.READY && !waiting && binding == null) {
+                    framer.resume();
+                    onReadComplete();
+                }
+            });
+        }
         if (txStatus == PgProtocol.TX_IDLE && requests.isEmpty() && server.clean()) {
             endOfTransaction();
         } else if (drainHeld && !server.awaitingReady()) {
@@ -1173,6 +1337,10 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         server = null;
         requests.clear();
         checkout.close();
+        if (shardTx != null) {
+            shardTx.abandon();   // nothing of the client's transaction commits
+            shardTx = null;
+        }
         if (binding != null) {
             Binding b = binding;
             binding = null;

@@ -107,8 +107,12 @@ final class RouteChoice {
     String takePendingBegin() {
         String b = pendingBegin;
         pendingBegin = null;
+        transactionBegin = b;
         return b;
     }
+
+    /** The last deferred BEGIN sent: how a transaction that moves to more shards begins on them. */
+    private String transactionBegin;
 
     /**
      * The server pool for the transaction this message starts: the shard's routing (read once
@@ -138,7 +142,7 @@ final class RouteChoice {
     }
 
     /** The SQL a Query, Parse or Bind runs (a Bind: its statement's), or null. */
-    private CharSequence statementSql(byte type, ByteBuf buf, int offset, int length) {
+    CharSequence statementSql(byte type, ByteBuf buf, int offset, int length) {
         if (type != PgProtocol.BIND_REQUEST) {
             return sqlOf(type, buf, offset, length);
         }
@@ -211,9 +215,9 @@ final class RouteChoice {
         if (sharding == null || sql == null) {
             return defaultShard(sharding);
         }
-        if (c.transactionControl() != Classification.TransactionControl.NONE && c.statementCount() == 1
-            && type != PgProtocol.BIND_REQUEST) {
-            int deferred = deferTransactionControl(type, c, sql);
+        if (c.transactionControl() != Classification.TransactionControl.NONE && c.statementCount() == 1) {
+            // A Bind too: pgjdbc names its BEGIN after a few uses and binds it again.
+            int deferred = deferTransactionControl(type, buf, offset, length, c, sql);
             if (deferred != 0) {
                 return HANDLED;
             }
@@ -236,7 +240,7 @@ final class RouteChoice {
      * to the shard that statement names; a COMMIT or ROLLBACK of such a transaction with nothing
      * in it is answered here too. 0 when the statement is not one of these.
      */
-    private int deferTransactionControl(byte type, Classification c, CharSequence sql) {
+    private int deferTransactionControl(byte type, ByteBuf buf, int offset, int length, Classification c, CharSequence sql) {
         Classification.TransactionControl tc = c.transactionControl();
         String tag;
         if (tc == Classification.TransactionControl.BEGIN && pendingBegin == null && c.leavesTransactionOpen()) {
@@ -248,6 +252,9 @@ final class RouteChoice {
             tag = tc == Classification.TransactionControl.COMMIT ? "COMMIT" : "ROLLBACK";
         } else {
             return 0;
+        }
+        if (type == PgProtocol.PARSE_REQUEST) {
+            session.statements.rememberParse(buf, offset, length);
         }
         LocalReplies.LocalReply reply = new LocalReplies.LocalReply(tag, null, null);
         session.replies.replyStatement(type, reply);
@@ -377,7 +384,7 @@ final class RouteChoice {
         if (hasParams(keys) || deferredStatus() != PgProtocol.TX_IDLE || keys.valuesStart() < 0) {
             return refuse(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "a multi-row INSERT whose rows belong to "
                 + "several shards is split only outside a transaction block and with its sharding keys as constants, "
-                + "not parameters (without two-phase commit, which PgFleet does not do yet)", null, false));
+                + "not parameters", null, false));
         }
         // One INSERT per shard: the text before the rows, that shard's rows, the text after.
         String prefix = sql.substring(0, keys.valuesStart());
@@ -746,6 +753,10 @@ final class RouteChoice {
         if (sharding == null || !sharding.hasTables() || currentShardExplicit) {
             return -1;
         }
+        PgException moveFailed = session.takeSwitchFailure();
+        if (moveFailed != null) {
+            return failTransaction(type, moveFailed);   // the statement that would have moved the transaction
+        }
         CharSequence sql = statementSql(type, buf, offset, length);
         if (sql == null) {
             return -1;
@@ -762,13 +773,18 @@ final class RouteChoice {
             return failTransaction(type, keys.copy() == null && isSelect(sql) ? inTransaction(sharding, sql.toString())
                 : noKey(sharding, keys));
         }
-        if (keys.kind() != StatementKeys.Kind.KEYED || !keys.rows().isEmpty() && type == PgProtocol.PARSE_REQUEST) {
+        boolean twoPhase = twoPhaseCommit();
+        if (keys.kind() != StatementKeys.Kind.KEYED
+            || !twoPhase && !keys.rows().isEmpty() && type == PgProtocol.PARSE_REQUEST) {
             return -1;
         }
         ShardedTable table = sharding.table(keys.table());
         if (table == null) {
             return -1;
         }
+        int other = -1;
+        boolean atBind = false;
+        boolean onCurrent = false;
         for (StatementKeys.KeyValue k : keys.keys()) {
             int s;
             try {
@@ -776,14 +792,64 @@ final class RouteChoice {
             } catch (PgException e) {
                 return failTransaction(type, e);
             }
-            if (s >= 0 && s != currentShard) {
-                return failTransaction(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "the transaction is on shard "
-                    + currentShard + " of pool \"" + sharding.poolName + "\" and this statement's sharding key is on shard "
-                    + s + "; a transaction over several shards needs two-phase commit, which PgFleet does not do yet",
-                    null, false));
+            if (s == AT_BIND) {
+                atBind = true;
+            } else if (s == currentShard) {
+                onCurrent = true;
+            } else {
+                if (!twoPhase) {
+                    return failTransaction(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "the transaction is on "
+                        + "shard " + currentShard + " of pool \"" + sharding.poolName + "\" and this statement's sharding "
+                        + "key is on shard " + s + "; a transaction over several shards needs two_phase_commit = true",
+                        null, false));
+                }
+                if (other >= 0 && other != s) {
+                    return failTransaction(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "this statement's "
+                        + "sharding keys are on shards " + Math.min(other, s) + " and " + Math.max(other, s) + " of pool \""
+                        + sharding.poolName + "\": inside a transaction block each statement must go to one shard", null,
+                        false));
+                }
+                other = s;
             }
         }
+        if (other >= 0 && onCurrent) {
+            return failTransaction(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "this statement's sharding keys "
+                + "are on shards " + Math.min(other, currentShard) + " and " + Math.max(other, currentShard) + " of pool \""
+                + sharding.poolName + "\": inside a transaction block each statement must go to one shard", null, false));
+        }
+        if (atBind && twoPhase && type == PgProtocol.PARSE_REQUEST) {
+            // The shard is known at Bind, which may move the transaction there: nothing goes to a server now.
+            return session.statements.parseInOrder(buf, offset, length);
+        }
+        if (other >= 0) {
+            PgException refused = TwoPhaseCommit.refusal(session.runtime.twoPhase(), pool().name());
+            if (refused != null) {
+                return failTransaction(type, refused);
+            }
+            return session.switchShard(currentShard, other);
+        }
         return -1;
+    }
+
+    /** Whether the pool commits transactions over several shards (two_phase_commit, with recovery running). */
+    private boolean twoPhaseCommit() {
+        TwoPhaseRecovery tp = session.runtime.twoPhase();
+        return tp != null && tp.enabled(pool().name());
+    }
+
+    /** The shard of the transaction the session's linked server connection serves. */
+    int currentShard() {
+        return currentShard;
+    }
+
+    /** The transaction went on on {@code shard}'s connection (a transaction over several shards). */
+    void movedTo(int shard) {
+        currentShard = shard;
+    }
+
+    /** The statement that began the client's transaction block (a deferred BEGIN), or null. */
+    String transactionBegin() {
+        return transactionBegin;
     }
 
     /**
@@ -801,7 +867,7 @@ final class RouteChoice {
     }
 
     /** The statement fails inside the server's transaction (which aborts, as with PostgreSQL's own errors). */
-    private int failTransaction(byte type, PgException e) {
+    int failTransaction(byte type, PgException e) {
         if (type != PgProtocol.QUERY_REQUEST) {
             return session.statements.refuse(e);
         }

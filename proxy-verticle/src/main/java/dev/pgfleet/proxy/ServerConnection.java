@@ -556,6 +556,7 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
 
     /** Links a session; with a request queue, responses are matched to requests. */
     void link(Peer peer, RequestQueue requests) {
+        this.shardPeer = null;
         this.peer = peer;
         this.requests = requests;
         this.phase = Phase.LINKED;
@@ -567,6 +568,8 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
      * its own requests (and counts them with {@link #requestSent}).
      */
     void linkShard(ShardPeer p) {
+        this.peer = null;
+        this.requests = null;
         this.shardPeer = p;
         // A binding's Query or Parse replaces the unnamed statement: the next session must prepare its own.
         this.unnamed = null;
@@ -616,6 +619,11 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
     /** ReadyForQuery messages still to come. */
     int readyOwed() {
         return pendingReady;
+    }
+
+    /** Extended-protocol messages were sent since the last Sync. */
+    boolean unsynced() {
+        return unsynced;
     }
 
     /** The session sent an extended-protocol message: until Sync, the server holds state. */
@@ -780,6 +788,21 @@ final class ServerConnection implements MessageFramer.Listener, RequestQueue.Ski
         boolean ready = inTransaction
             ? phase != Phase.CLOSED && pendingReady == 0 && !unsynced && txStatus != PgProtocol.TX_FAILED
             : clean();
+        return sendInternal(sql, ready);
+    }
+
+    /**
+     * As {@link #runInternal(String)}, in whatever transaction state the connection is (a failed
+     * one included): the ROLLBACK or COMMIT that ends a client's transaction PgFleet holds.
+     */
+    Future<List<String[]>> endInternal(String sql) {
+        if (phase == Phase.CLOSED) {
+            return NetSockets.failedFuture(context, new Lost());
+        }
+        return sendInternal(sql, pendingReady == 0 && !unsynced);
+    }
+
+    private Future<List<String[]>> sendInternal(String sql, boolean ready) {
         if (!ready || phase == Phase.INTERNAL) {
             return NetSockets.failedFuture(context, new IllegalStateException("server connection busy"));
         }

@@ -24,7 +24,7 @@ import java.util.List;
  * every ReadyForQuery they owe has come; then {@link #stepDone} decides the next one. Every
  * message of the shards comes to {@link #shardMessage}; none is forwarded unread.
  */
-abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.Binding {
+abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.Binding, TwoPhaseCommit.Participants {
 
     final ClientSession session;
     /** The shards concerned, in the order of {@link #conns}. */
@@ -190,11 +190,6 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
         }
     }
 
-    /** Whether the request is over (answered, or the client left). */
-    final boolean over() {
-        return done;
-    }
-
     /** Ends every shard's transaction: ROLLBACK where one is open, then the error goes to the client. */
     final void rollbackAll() {
         aborting = true;
@@ -223,12 +218,51 @@ abstract class ShardFanOut implements ServerConnection.ShardPeer, ClientSession.
     final void commitAll() {
         TwoPhaseRecovery tp = session.runtime.twoPhase();
         if (tp != null && tp.enabled(session.database())) {
+            PgException refused = TwoPhaseCommit.refusal(tp, session.database());
+            if (refused != null) {
+                fail(refused);
+                rollbackAll();
+                return;
+            }
             twoPhase = TwoPhaseCommit.start(this, tp);
             return;
         }
         for (int i = 0; i < conns.length; i++) {
             query(i, "COMMIT");
         }
+    }
+
+    @Override
+    public final ClientSession session() {
+        return session;
+    }
+
+    @Override
+    public final ServerConnection[] connections() {
+        return conns;
+    }
+
+    @Override
+    public final int[] shards() {
+        return shards;
+    }
+
+    @Override
+    public final boolean over() {
+        return done;
+    }
+
+    @Override
+    public final void committed() {
+        stepDone();   // the subclass answers the client
+    }
+
+    @Override
+    public final void notCommitted(PgException e) {
+        if (e != null) {
+            fail(e);
+        }
+        finishWithError();
     }
 
     /** The request came as Bind (its Parse answered by PgFleet): Describe, Execute and Sync follow. */

@@ -55,6 +55,17 @@ final class StatementRenamer {
         statements.put(name, st);
     }
 
+    /**
+     * A named Parse PgFleet answers itself (a transaction's BEGIN or COMMIT it runs on its own): the
+     * client's later Binds of the name find it, and it is prepared on a server when one runs it.
+     */
+    void rememberParse(ByteBuf buf, int offset, int length) {
+        if (!ExtendedMessages.firstNameEmpty(buf, offset)) {
+            ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
+            statements.put(parse.name(), session.routing.statements.statement(parse.query(), parse.parameterTypes()));
+        }
+    }
+
     /** Close of a statement: the unnamed one for {@code ""}. */
     void forget(String name) {
         if (name.isEmpty()) {
@@ -147,6 +158,25 @@ final class StatementRenamer {
         }
         session.writeClient(ExtendedMessages.parseComplete());
         session.clientNeedsFlush = true;
+    }
+
+    /**
+     * As {@link #parseWithoutServer}, inside a transaction over several shards (its server connection
+     * linked): the ParseComplete goes in order after what the server still owes the client, and the
+     * statement is parsed at its Bind on whichever shard's connection the Bind names.
+     */
+    int parseInOrder(ByteBuf buf, int offset, int length) {
+        session.counters.clientParses++;
+        if (ExtendedMessages.firstNameEmpty(buf, offset)) {
+            keepUnnamed(buf, offset, length);
+        } else {
+            ExtendedMessages.Parse parse = ExtendedMessages.decodeParse(buf, offset, length);
+            statements.put(parse.name(), session.routing.statements.statement(parse.query(), parse.parameterTypes()));
+        }
+        session.framer.flushRun();
+        session.requests.addSynthetic(ExtendedMessages.parseComplete());
+        session.server.emitSynthetic();
+        return MessageFramer.CONSUME;
     }
 
     /** The client's unnamed statement as this Parse makes it (the one it has when the message is the same). */
@@ -259,11 +289,11 @@ final class StatementRenamer {
      */
     int onClose(ByteBuf buf, int offset, int length) {
         ServerConnection server = session.server;
-        server.extendedSent();
         String name = ExtendedMessages.targetName(buf, offset, length);
         if (ExtendedMessages.target(buf, offset) == 'S') {
-            forget(name);
+            forget(name);   // the pool keeps its statement: answered here, nothing reaches the server
         } else if (name.isEmpty() || portals.remove(name)) {
+            server.extendedSent();
             session.requests.add(RequestQueue.CLOSE, false);
             return MessageFramer.FORWARD;
         }

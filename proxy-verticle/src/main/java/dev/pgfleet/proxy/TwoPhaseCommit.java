@@ -7,7 +7,8 @@ import io.vertx.core.Future;
 import java.util.List;
 
 /**
- * The commit of a {@link ShardFanOut} whose pool has {@code two_phase_commit}: every shard's part
+ * The commit of a write over several shards whose pool has {@code two_phase_commit} (a
+ * {@link ShardFanOut}'s request, or a client's {@link ShardTransaction}): every shard's part
  * succeeded, and instead of a COMMIT per shard (a failure between two COMMITs leaves one shard
  * committed) it runs two-phase commit with PostgreSQL's prepared transactions:
  * <ol>
@@ -33,7 +34,27 @@ final class TwoPhaseCommit {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TwoPhaseCommit.class);
 
-    private final ShardFanOut fanOut;
+    /** Who holds the shards' connections, each in an open transaction, and hears the outcome. */
+    interface Participants {
+
+        ClientSession session();
+
+        /** The connections (null for one lost), in the order of {@link #shards()}. */
+        ServerConnection[] connections();
+
+        int[] shards();
+
+        /** The client left: before the decision nothing commits. */
+        boolean over();
+
+        /** Every shard committed (or the decision is logged and recovery finishes it). */
+        void committed();
+
+        /** Nothing committed: every shard rolled back; {@code error} is why. */
+        void notCommitted(PgException error);
+    }
+
+    private final Participants fanOut;
     private final TwoPhaseRecovery twoPhase;
     private final String id;
     private final boolean[] prepared;
@@ -41,37 +62,36 @@ final class TwoPhaseCommit {
     private PgException firstError;
     private boolean allCommitted = true;
 
-    private TwoPhaseCommit(ShardFanOut fanOut, TwoPhaseRecovery twoPhase) {
+    private TwoPhaseCommit(Participants fanOut, TwoPhaseRecovery twoPhase) {
         this.fanOut = fanOut;
         this.twoPhase = twoPhase;
         this.id = twoPhase.begin();
-        this.prepared = new boolean[fanOut.conns.length];
+        this.prepared = new boolean[fanOut.connections().length];
     }
 
     /**
-     * Starts the commit of {@code fanOut}: the running protocol, or null when the pool is refused
-     * two-phase commit (then the fan-out has its 0A000 and is rolling back every shard).
+     * Why {@code pool} cannot commit across shards now (two_phase_commit on, but recovery found a
+     * shard without prepared transactions): the client's 0A000; null when it can.
      */
-    static TwoPhaseCommit start(ShardFanOut fanOut, TwoPhaseRecovery twoPhase) {
-        String pool = fanOut.session.database();
+    static PgException refusal(TwoPhaseRecovery twoPhase, String pool) {
         String refusal = twoPhase.refusal(pool);
-        if (refusal != null) {
-            fanOut.fail(new PgException(SqlState.FEATURE_NOT_SUPPORTED, "pool \"" + pool + "\" cannot commit a write "
-                + "across shards: two_phase_commit is on but " + refusal, null, false));
-            fanOut.rollbackAll();
-            return null;
-        }
-        TwoPhaseCommit c = new TwoPhaseCommit(fanOut, twoPhase);
+        return refusal == null ? null : new PgException(SqlState.FEATURE_NOT_SUPPORTED, "pool \"" + pool
+            + "\" cannot commit a write across shards: two_phase_commit is on but " + refusal, null, false);
+    }
+
+    /** Starts the commit of {@code participants} (whose pool is not refused, see {@link #refusal}). */
+    static TwoPhaseCommit start(Participants participants, TwoPhaseRecovery twoPhase) {
+        TwoPhaseCommit c = new TwoPhaseCommit(participants, twoPhase);
         c.prepare();
         return c;
     }
 
     private String gid(int i) {
-        return id + "_" + fanOut.shards[i];
+        return id + "_" + fanOut.shards()[i];
     }
 
     private void prepare() {
-        ServerConnection[] conns = fanOut.conns;
+        ServerConnection[] conns = fanOut.connections();
         owed = conns.length;
         for (int i = 0; i < conns.length; i++) {
             int shard = i;
@@ -106,7 +126,7 @@ final class TwoPhaseCommit {
             abort();   // the client left before the decision: nothing commits
             return;
         }
-        twoPhase.decisions().commit(fanOut.session.context, id).onComplete(ar -> {
+        twoPhase.decisions().commit(fanOut.session().context, id).onComplete(ar -> {
             if (ar.failed()) {
                 log.error("two-phase commit {}: the decision could not be logged, rolling back: {}", id, ar.cause().getMessage());
                 firstError = new PgException(SqlState.INTERNAL_ERROR, "could not write the two-phase commit log: "
@@ -121,7 +141,7 @@ final class TwoPhaseCommit {
     }
 
     private void commitPrepared() {
-        ServerConnection[] conns = fanOut.conns;
+        ServerConnection[] conns = fanOut.connections();
         owed = conns.length;
         for (int i = 0; i < conns.length; i++) {
             int shard = i;
@@ -136,23 +156,23 @@ final class TwoPhaseCommit {
         if (ar.failed()) {
             allCommitted = false;
             log.warn("two-phase commit {}: COMMIT PREPARED '{}' failed on shard {}: {}; the decision is logged, "
-                + "recovery commits it", id, gid(i), fanOut.shards[i], ar.cause().getMessage());
+                + "recovery commits it", id, gid(i), fanOut.shards()[i], ar.cause().getMessage());
         }
         if (--owed > 0) {
             return;
         }
         if (allCommitted) {
-            twoPhase.decisions().done(fanOut.session.context, id);
+            twoPhase.decisions().done(fanOut.session().context, id);
         }
         twoPhase.end(id);
         if (!fanOut.over()) {
-            fanOut.stepDone();   // committed: the subclass answers the client
+            fanOut.committed();   // the client gets the request's result
         }
     }
 
     /** No decision: ROLLBACK PREPARED where a PREPARE succeeded, then the client gets the first error. */
     private void abort() {
-        ServerConnection[] conns = fanOut.conns;
+        ServerConnection[] conns = fanOut.connections();
         int n = 0;
         for (boolean p : prepared) {
             n += p ? 1 : 0;
@@ -173,7 +193,7 @@ final class TwoPhaseCommit {
             f.onComplete(ar -> {
                 if (ar.failed()) {
                     log.warn("two-phase commit {}: ROLLBACK PREPARED '{}' failed on shard {}: {}; recovery rolls it back",
-                        id, gid(shard), fanOut.shards[shard], ar.cause().getMessage());
+                        id, gid(shard), fanOut.shards()[shard], ar.cause().getMessage());
                 }
                 if (--owed == 0) {
                     aborted();
@@ -187,18 +207,15 @@ final class TwoPhaseCommit {
         if (fanOut.over()) {
             return;
         }
-        if (firstError != null) {
-            fanOut.fail(firstError);
-        }
-        fanOut.finishWithError();
+        fanOut.notCommitted(firstError);
     }
 
     private io.vertx.core.Vertx vertx() {
-        return fanOut.session.context.owner();
+        return fanOut.session().context.owner();
     }
 
     private PgException lost(int i) {
-        return new PgException(SqlState.CONNECTION_FAILURE, "server connection of shard " + fanOut.shards[i]
+        return new PgException(SqlState.CONNECTION_FAILURE, "server connection of shard " + fanOut.shards()[i]
             + " closed unexpectedly", null, false);
     }
 

@@ -252,8 +252,8 @@ class TwoPhaseCommitTest {
 
     @Test
     void keylessUpdateOnEveryShardCommitsThroughTheLog() throws Exception {
-        ShardedProxy.sql(shards.get(0), "INSERT INTO users VALUES (" + keys[0] + ", 'a')");
-        ShardedProxy.sql(shards.get(1), "INSERT INTO users VALUES (" + keys[1] + ", 'b')");
+        ShardedProxy.sql(shards.get(0), "INSERT INTO users (id, name) VALUES (" + keys[0] + ", 'a')");
+        ShardedProxy.sql(shards.get(1), "INSERT INTO users (id, name) VALUES (" + keys[1] + ", 'b')");
         try (Connection c = connect(); Statement st = c.createStatement()) {
             assertEquals(2, st.executeUpdate("UPDATE users SET name = 'z'"));
         }
@@ -389,6 +389,231 @@ class TwoPhaseCommitTest {
             Thread.sleep(100);
         }
         assertEquals(1, countOn(1, "users WHERE id = " + keys[1]));
+    }
+
+    // -- a client's transaction block over several shards ------------------------------------
+
+    /** One transaction block: a row on each shard (by parameter key), read back and updated inside it. */
+    private void blockOverBothShards(Connection c, long a, long b) throws SQLException {
+        c.setAutoCommit(false);
+        try (java.sql.PreparedStatement ins = c.prepareStatement("INSERT INTO users (id, name) VALUES (?, ?)");
+             java.sql.PreparedStatement sel = c.prepareStatement("SELECT name FROM users WHERE id = ?");
+             java.sql.PreparedStatement upd = c.prepareStatement("UPDATE users SET name = name || '!' WHERE id = ?")) {
+            ins.setLong(1, a);
+            ins.setString(2, "a");
+            assertEquals(1, ins.executeUpdate());
+            ins.setLong(1, b);
+            ins.setString(2, "b");
+            assertEquals(1, ins.executeUpdate());
+            // Back on the first shard, which still holds its part of the transaction.
+            sel.setLong(1, a);
+            try (ResultSet rs = sel.executeQuery()) {
+                assertTrue(rs.next(), "the transaction's own row on the first shard");
+                assertEquals("a", rs.getString(1));
+            }
+            upd.setLong(1, b);
+            assertEquals(1, upd.executeUpdate());
+        }
+    }
+
+    @Test
+    void aTransactionBlockOverTwoShardsCommitsOnBothThroughTheLog() throws Exception {
+        for (String mode : List.of("extended", "simple")) {
+            long a = ShardedProxy.anotherKeyOn(shards, 0, mode.equals("simple") ? keys[0] + 1000 : keys[0]);
+            long b = ShardedProxy.anotherKeyOn(shards, 1, mode.equals("simple") ? keys[1] + 1000 : keys[1]);
+            int before = Files.exists(logFile) ? Files.readAllLines(logFile).size() : 0;
+            try (Connection c = connect(mode)) {
+                blockOverBothShards(c, a, b);
+                // Not visible outside the transaction before COMMIT.
+                assertEquals(0, countOn(0, "users WHERE id = " + a));
+                assertEquals(0, countOn(1, "users WHERE id = " + b));
+                c.commit();
+                // The session goes on, in a transaction of its own.
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT name FROM users WHERE id = "
+                    + b)) {
+                    assertTrue(rs.next());
+                    assertEquals("b!", rs.getString(1));
+                }
+                c.commit();
+            }
+            assertEquals(1, countOn(0, "users WHERE id = " + a + " AND name = 'a'"), mode);
+            assertEquals(1, countOn(1, "users WHERE id = " + b + " AND name = 'b!'"), mode);
+            assertEquals(0, countOn(0, "users WHERE id = " + b), mode);
+            for (PgServer s : shards.servers()) {
+                assertEquals(List.of(), prepared(s), "prepared transactions left on " + s);
+            }
+            List<String> lines = records(before + 2);
+            assertEquals(before + 2, lines.size(), "records: " + lines);
+            assertTrue(lines.get(before).startsWith("COMMIT pgfleet_"), lines.get(before));
+            assertEquals(lines.get(before).replace("COMMIT ", "DONE "), lines.get(before + 1));
+        }
+    }
+
+    @Test
+    void rollbackOfATransactionBlockOverTwoShardsLeavesNothingOnEither() throws Exception {
+        for (String mode : List.of("extended", "simple")) {
+            try (Connection c = connect(mode)) {
+                blockOverBothShards(c, keys[0], keys[1]);
+                c.rollback();
+                c.setAutoCommit(true);
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1")) {
+                    assertTrue(rs.next());
+                }
+            }
+            assertEquals(0, countOn(0, "users"), mode);
+            assertEquals(0, countOn(1, "users"), mode);
+        }
+        assertTrue(!Files.exists(logFile) || Files.readAllLines(logFile).isEmpty(), "no decision for a rollback");
+    }
+
+    @Test
+    void anErrorOnOneShardFailsTheWholeTransactionBlock() throws Exception {
+        ShardedProxy.sql(shards.get(1), "INSERT INTO users (id, name) VALUES (" + keys[1] + ", 'there before')");
+        try (Connection c = connect("simple"); Statement st = c.createStatement()) {
+            st.execute("BEGIN");
+            st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[0] + ", 'a')");
+            SQLException dup = assertThrows(SQLException.class,
+                () -> st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[1] + ", 'b')"));
+            assertEquals("23505", dup.getSQLState());
+            // As on one PostgreSQL: every later statement is refused until the block ends, on any shard.
+            SQLException aborted = assertThrows(SQLException.class,
+                () -> st.executeUpdate("UPDATE users SET name = 'x' WHERE id = " + keys[0]));
+            assertEquals("25P02", aborted.getSQLState(), aborted.getMessage());
+            st.execute("COMMIT");   // of a failed transaction: PostgreSQL's answer is ROLLBACK
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM users WHERE id = " + keys[0])) {
+                rs.next();
+                assertEquals(0, rs.getLong(1));
+            }
+        }
+        assertEquals(0, countOn(0, "users"));
+        assertEquals(1, countOn(1, "users WHERE name = 'there before'"));
+        for (PgServer s : shards.servers()) {
+            assertEquals(List.of(), prepared(s), "prepared transactions left on " + s);
+        }
+    }
+
+    @Test
+    void aDeferredConstraintThatFailsAtCommitLeavesNothingOnEitherShard() throws Exception {
+        ShardedProxy.sql(shards.get(1), "INSERT INTO dusers VALUES (" + keys[1] + ", 'there before')");
+        try (Connection c = connect()) {
+            c.setAutoCommit(false);
+            try (java.sql.PreparedStatement ins = c.prepareStatement("INSERT INTO dusers (id, name) VALUES (?, 'x')")) {
+                ins.setLong(1, keys[0]);
+                ins.executeUpdate();
+                ins.setLong(1, keys[1]);
+                ins.executeUpdate();   // the clash is found at PREPARE TRANSACTION
+            }
+            SQLException e = assertThrows(SQLException.class, c::commit);
+            assertEquals("23505", e.getSQLState(), e.getMessage());
+            c.setAutoCommit(true);
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM dusers WHERE id = "
+                + keys[0])) {
+                rs.next();
+                assertEquals(0, rs.getLong(1), "the session goes on, and shard 0 rolled back");
+            }
+        }
+        assertEquals(0, countOn(0, "dusers"));
+        assertEquals(1, countOn(1, "dusers"));
+        for (PgServer s : shards.servers()) {
+            assertEquals(List.of(), prepared(s), "prepared transactions left on " + s);
+        }
+    }
+
+    @Test
+    void aClientThatLeavesMidBlockCommitsNothing() throws Exception {
+        try (Connection c = connect()) {
+            blockOverBothShards(c, keys[0], keys[1]);
+        }   // closed without COMMIT
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (busyServerConnections() > 0) {
+            assertTrue(System.nanoTime() < deadline, "server connections still in the client's transaction");
+            Thread.sleep(20);
+        }
+        assertEquals(0, countOn(0, "users"));
+        assertEquals(0, countOn(1, "users"));
+        for (PgServer s : shards.servers()) {
+            assertEquals(List.of(), prepared(s), "prepared transactions left on " + s);
+        }
+    }
+
+    /** PgFleet's server connections that are inside a transaction, on every shard. */
+    private long busyServerConnections() throws SQLException {
+        long n = 0;
+        for (PgServer s : shards.servers()) {
+            try (Connection c = s.connectSuperuser("postgres"); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE usename = '"
+                     + TestUsers.SCRAM_USER + "' AND state LIKE 'idle in transaction%'")) {
+                rs.next();
+                n += rs.getLong(1);
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void savepointsAndSplitStatementsInsideABlockOverShardsAreRefused() throws Exception {
+        try (Connection c = connect("simple"); Statement st = c.createStatement()) {
+            st.execute("BEGIN");
+            st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[0] + ", 'a')");
+            st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[1] + ", 'b')");
+            SQLException e = assertThrows(SQLException.class, () -> st.execute("SAVEPOINT s1"));
+            assertEquals("0A000", e.getSQLState());
+            assertTrue(e.getMessage().contains("savepoints"), e.getMessage());
+            st.execute("ROLLBACK");
+            st.execute("BEGIN");
+            st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[0] + ", 'a')");
+            e = assertThrows(SQLException.class, () -> st.executeQuery("SELECT * FROM users WHERE id IN (" + keys[0] + ", "
+                + keys[1] + ")"));
+            assertEquals("0A000", e.getSQLState());
+            assertTrue(e.getMessage().contains("each statement must go to one shard"), e.getMessage());
+            st.execute("ROLLBACK");
+            try (ResultSet rs = st.executeQuery("SELECT 1")) {
+                assertTrue(rs.next());
+            }
+        }
+        assertEquals(0, countOn(0, "users"));
+        assertEquals(0, countOn(1, "users"));
+    }
+
+    @Test
+    void manyClientsRunBlocksOverBothShardsOnFewServerConnections() throws Exception {
+        // 6 clients, 4 server connections per shard; half of them go to shard 1 first, half to shard 0.
+        int threads = 6;
+        int each = 8;
+        long[][] ids = new long[threads * each][];
+        long next = Math.max(keys[0], keys[1]);
+        for (int n = 0; n < ids.length; n++) {
+            long a = ShardedProxy.anotherKeyOn(shards, 0, next);
+            long b = ShardedProxy.anotherKeyOn(shards, 1, next);
+            ids[n] = n % 2 == 0 ? new long[] {a, b} : new long[] {b, a};
+            next = Math.max(a, b);
+        }
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int from = t * each;
+            all.add(CompletableFuture.runAsync(() -> {
+                try (Connection c = connect(from % 3 == 0 ? "simple" : "extended")) {
+                    for (int n = from; n < from + each; n++) {
+                        blockOverBothShards(c, ids[n][0], ids[n][1]);
+                        if (n % 4 == 3) {
+                            c.rollback();
+                        } else {
+                            c.commit();
+                        }
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(120, TimeUnit.SECONDS);
+        long committed = java.util.stream.IntStream.range(0, ids.length).filter(n -> n % 4 != 3).count();
+        assertEquals(committed, countOn(0, "users"));
+        assertEquals(committed, countOn(1, "users"));
+        assertEquals(committed, countOn(0, "users WHERE name LIKE '%!'") + countOn(1, "users WHERE name LIKE '%!'"));
+        for (PgServer s : shards.servers()) {
+            assertEquals(List.of(), prepared(s), "prepared transactions left on " + s);
+        }
     }
 
     /** A prepared transaction of PgFleet's server login (only its owner or a superuser may finish it). */
