@@ -123,13 +123,38 @@ class TwoPhaseCrashTest {
         killMidCommitThenRestart("before-commit-record", false);
     }
 
+    @Test
+    @Timeout(240)
+    void aTransactionBlockKilledAfterTheDecisionCommitsOnBothShardsAfterRestart() throws Exception {
+        killMidCommitThenRestart("after-commit-record", true, true);
+    }
+
     private void killMidCommitThenRestart(String pauseAt, boolean logged) throws Exception {
+        killMidCommitThenRestart(pauseAt, logged, false);
+    }
+
+    /** {@code block}: BEGIN, a row on each shard, COMMIT (pgjdbc, extended protocol); else one split INSERT. */
+    private void killMidCommitThenRestart(String pauseAt, boolean logged, boolean block) throws Exception {
         Process pgfleet = start("-Dpgfleet.test.twoPhasePauseMillis=60000", "-Dpgfleet.test.twoPhasePauseAt=" + pauseAt);
         ProcessOutput output = new ProcessOutput(pgfleet, START_DEADLINE_MS);
         output.await("PgFleet listening", pgfleet);
         CompletableFuture<Integer> insert = CompletableFuture.supplyAsync(() -> {
             try (Connection c = connect(); Statement st = c.createStatement()) {
-                return st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[0] + ", 'a'), (" + keys[1] + ", 'b')");
+                if (!block) {
+                    return st.executeUpdate("INSERT INTO users (id, name) VALUES (" + keys[0] + ", 'a'), (" + keys[1]
+                        + ", 'b')");
+                }
+                c.setAutoCommit(false);
+                try (java.sql.PreparedStatement ins = c.prepareStatement("INSERT INTO users (id, name) VALUES (?, ?)")) {
+                    ins.setLong(1, keys[0]);
+                    ins.setString(2, "a");
+                    int n = ins.executeUpdate();
+                    ins.setLong(1, keys[1]);
+                    ins.setString(2, "b");
+                    n += ins.executeUpdate();
+                    c.commit();
+                    return n;
+                }
             } catch (SQLException e) {
                 return -1;   // the kill: the client never hears the end
             }

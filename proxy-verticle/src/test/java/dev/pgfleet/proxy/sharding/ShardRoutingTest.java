@@ -226,6 +226,7 @@ class ShardRoutingTest {
                 SQLException e = assertThrows(SQLException.class,
                     () -> st.executeQuery("SELECT * FROM users WHERE id = " + keys[1]));
                 assertEquals("0A000", e.getSQLState());
+                assertTrue(e.getMessage().contains("two_phase_commit = true"), e.getMessage());
                 SQLException aborted = assertThrows(SQLException.class, () -> st.executeQuery("SELECT 1"));
                 assertEquals("25P02", aborted.getSQLState());
                 c.rollback();
