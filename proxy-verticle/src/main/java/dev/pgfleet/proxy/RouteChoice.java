@@ -773,9 +773,8 @@ final class RouteChoice {
             return failTransaction(type, keys.copy() == null && isSelect(sql) ? inTransaction(sharding, sql.toString())
                 : noKey(sharding, keys));
         }
-        boolean twoPhase = twoPhaseCommit();
         if (keys.kind() != StatementKeys.Kind.KEYED
-            || !twoPhase && !keys.rows().isEmpty() && type == PgProtocol.PARSE_REQUEST) {
+            || !keys.rows().isEmpty() && type == PgProtocol.PARSE_REQUEST && !twoPhaseCommit()) {
             return -1;
         }
         ShardedTable table = sharding.table(keys.table());
@@ -797,7 +796,7 @@ final class RouteChoice {
             } else if (s == currentShard) {
                 onCurrent = true;
             } else {
-                if (!twoPhase) {
+                if (!twoPhaseCommit()) {
                     return failTransaction(type, new PgException(SqlState.FEATURE_NOT_SUPPORTED, "the transaction is on "
                         + "shard " + currentShard + " of pool \"" + sharding.poolName + "\" and this statement's sharding "
                         + "key is on shard " + s + "; a transaction over several shards needs two_phase_commit = true",
@@ -817,7 +816,7 @@ final class RouteChoice {
                 + "are on shards " + Math.min(other, currentShard) + " and " + Math.max(other, currentShard) + " of pool \""
                 + sharding.poolName + "\": inside a transaction block each statement must go to one shard", null, false));
         }
-        if (atBind && twoPhase && type == PgProtocol.PARSE_REQUEST) {
+        if (atBind && type == PgProtocol.PARSE_REQUEST && twoPhaseCommit()) {
             // The shard is known at Bind, which may move the transaction there: nothing goes to a server now.
             return session.statements.parseInOrder(buf, offset, length);
         }
