@@ -1237,7 +1237,7 @@ final class ClientSession implements MessageFramer.Listener, ServerConnection.Pe
         if (state == State.CLOSED) {
             return;
         }
-        boolean idle = server == null || server.clean() && !waiting;
+        boolean idle = shardTx == null && (server == null || server.clean() && !waiting);   // not mid-COMMIT over shards
         if (idle || late) {
             fatal(adminShutdown());
         }

@@ -125,6 +125,7 @@ final class RouteChoice {
         if (shardCount() == 1) {
             route = session.routing.view;
         } else {
+            transactionBegin = null;   // a new transaction: its own BEGIN, if deferred, is taken after this
             int shard = shardFor(type, buf, offset, length);
             if (shard == AT_BIND) {
                 session.statements.parseWithoutServer(buf, offset, length);

@@ -616,6 +616,50 @@ class TwoPhaseCommitTest {
         }
     }
 
+    @Test
+    void vertxPgClientTransactionsOverTwoShardsCommitAndRollBack() throws Exception {
+        // Its default (named statements, described once) and the unnamed statements of useLayer7Proxy.
+        long next = Math.max(keys[0], keys[1]);
+        for (boolean layer7 : new boolean[] {false, true}) {
+            long a = ShardedProxy.anotherKeyOn(shards, 0, next);
+            long b = ShardedProxy.anotherKeyOn(shards, 1, next);
+            long a2 = ShardedProxy.anotherKeyOn(shards, 0, Math.max(a, b));
+            long b2 = ShardedProxy.anotherKeyOn(shards, 1, Math.max(a, b));
+            next = Math.max(a2, b2);
+            io.vertx.pgclient.PgConnectOptions o = new io.vertx.pgclient.PgConnectOptions().setHost("127.0.0.1")
+                .setPort(port).setDatabase("sharded").setUser(TestUsers.SCRAM_USER).setPassword(TestUsers.SCRAM_PASSWORD)
+                .setUseLayer7Proxy(layer7);
+            io.vertx.pgclient.PgConnection c = await(io.vertx.pgclient.PgConnection.connect(vertx, o));
+            try {
+                String insert = "INSERT INTO users (id, name) VALUES ($1, $2)";
+                io.vertx.sqlclient.Transaction tx = await(c.begin());
+                await(c.preparedQuery(insert).execute(io.vertx.sqlclient.Tuple.of(a, "a")));
+                await(c.preparedQuery(insert).execute(io.vertx.sqlclient.Tuple.of(b, "b")));
+                io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> rs = await(c.preparedQuery(
+                    "SELECT name FROM users WHERE id = $1").execute(io.vertx.sqlclient.Tuple.of(a)));
+                assertEquals("a", rs.iterator().next().getString(0), "layer7 " + layer7);
+                await(tx.commit());
+                tx = await(c.begin());
+                await(c.preparedQuery(insert).execute(io.vertx.sqlclient.Tuple.of(b2, "b2")));
+                await(c.preparedQuery(insert).execute(io.vertx.sqlclient.Tuple.of(a2, "a2")));
+                await(tx.rollback());
+            } finally {
+                await(c.close());
+            }
+            assertEquals(1, countOn(0, "users WHERE id = " + a), "layer7 " + layer7);
+            assertEquals(1, countOn(1, "users WHERE id = " + b), "layer7 " + layer7);
+            assertEquals(0, countOn(0, "users WHERE id = " + a2), "layer7 " + layer7);
+            assertEquals(0, countOn(1, "users WHERE id = " + b2), "layer7 " + layer7);
+        }
+        for (PgServer s : shards.servers()) {
+            assertEquals(List.of(), prepared(s), "prepared transactions left on " + s);
+        }
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
     /** A prepared transaction of PgFleet's server login (only its owner or a superuser may finish it). */
     private static void prepare(PgServer s, String sql, String gid) throws SQLException {
         try (Connection c = s.connect(TestUsers.DATABASE, TestUsers.SCRAM_USER, TestUsers.SCRAM_PASSWORD);
